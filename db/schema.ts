@@ -1,0 +1,147 @@
+// The tables of Journey Ledger. Every table leads its primary key and indexes with tenant_id
+// (ready for distribution by tenant); row-level security is added in a hand-written migration.
+import { sql } from 'drizzle-orm'
+import {
+  bigint, boolean, customType, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex,
+} from 'drizzle-orm/pg-core'
+
+// The writing transaction's id: the feed orders and fences on it (see CONVENTIONS.md, practice 8).
+const xid8 = customType<{ data: string }>({ dataType: () => 'xid8' })
+const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' })
+
+export const tenants = pgTable('tenants', {
+  tenantId: text('tenant_id').primaryKey(),
+  name: text('name').notNull(),
+  createdAt: tstz('created_at').notNull().default(sql`now()`),
+})
+
+export const apiKeys = pgTable('api_keys', {
+  tenantId: text('tenant_id').notNull(),
+  id: text('id').notNull(),
+  name: text('name').notNull(),
+  scopes: text('scopes').array().notNull(),
+  keyHash: text('key_hash').notNull(),
+  createdAt: tstz('created_at').notNull().default(sql`now()`),
+  revokedAt: tstz('revoked_at'),
+}, (t) => [
+  primaryKey({ columns: [t.tenantId, t.id] }),
+  uniqueIndex('api_keys_hash').on(t.tenantId, t.keyHash),
+])
+
+export const streams = pgTable('streams', {
+  tenantId: text('tenant_id').notNull(),
+  kind: text('kind').notNull(),
+  id: text('id').notNull(),
+  version: integer('version').notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.tenantId, t.kind, t.id] })])
+
+export const events = pgTable('events', {
+  tenantId: text('tenant_id').notNull(),
+  position: bigint('position', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  txId: xid8('tx_id').notNull().default(sql`pg_current_xact_id()`),
+  streamKind: text('stream_kind').notNull(),
+  subject: text('subject').notNull(),
+  version: integer('version').notNull(),
+  id: text('id').notNull(),
+  source: text('source').notNull(),
+  type: text('type').notNull(),
+  time: tstz('time').notNull(),
+  data: jsonb('data').notNull(),
+  personId: text('person_id'),
+  recordedAt: tstz('recorded_at').notNull().default(sql`now()`),
+}, (t) => [
+  primaryKey({ columns: [t.tenantId, t.position] }),
+  uniqueIndex('events_source_id').on(t.tenantId, t.source, t.id),
+  uniqueIndex('events_stream_version').on(t.tenantId, t.streamKind, t.subject, t.version),
+  index('events_feed').on(t.tenantId, t.txId, t.position),
+  index('events_person').on(t.tenantId, t.personId),
+])
+
+export const journeys = pgTable('journeys', {
+  tenantId: text('tenant_id').notNull(),
+  id: text('id').notNull(),
+  personId: text('person_id').notNull(),
+  vacancyId: text('vacancy_id'),
+  stage: text('stage').notNull(),
+  stageSince: tstz('stage_since').notNull(),
+  role: text('role'),
+  department: text('department'),
+  manager: text('manager'),
+  startDate: date('start_date', { mode: 'string' }),
+  hiredAt: tstz('hired_at'),
+  exitedAt: tstz('exited_at'),
+  lastDay: date('last_day', { mode: 'string' }),
+  exitKind: text('exit_kind'),
+  regrettable: boolean('regrettable'),
+  version: integer('version').notNull(),
+  stages: jsonb('stages').notNull(),
+  experience: jsonb('experience').notNull(),
+  signals: jsonb('signals').notNull(),
+  createdAt: tstz('created_at').notNull(),
+  updatedAt: tstz('updated_at').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.tenantId, t.id] }),
+  index('journeys_stage').on(t.tenantId, t.stage, t.id),
+  index('journeys_department').on(t.tenantId, t.department, t.id),
+  index('journeys_person').on(t.tenantId, t.personId, t.id),
+  index('journeys_vacancy').on(t.tenantId, t.vacancyId, t.id),
+  index('journeys_manager').on(t.tenantId, t.manager, t.id),
+])
+
+export const vacancies = pgTable('vacancies', {
+  tenantId: text('tenant_id').notNull(),
+  id: text('id').notNull(),
+  title: text('title').notNull(),
+  department: text('department'),
+  publishedBy: text('published_by').notNull(),
+  open: boolean('open').notNull(),
+  promises: jsonb('promises').notNull(),
+  publishedAt: tstz('published_at').notNull(),
+  closedAt: tstz('closed_at'),
+  version: integer('version').notNull(),
+}, (t) => [primaryKey({ columns: [t.tenantId, t.id] })])
+
+export const promises = pgTable('promises', {
+  tenantId: text('tenant_id').notNull(),
+  id: text('id').notNull(),
+  journeyId: text('journey_id').notNull(),
+  category: text('category').notNull(),
+  text: text('text').notNull(),
+  madeBy: text('made_by').notNull(),
+  madeAt: text('made_at'),
+  kind: text('kind'),
+  madeTime: tstz('made_time').notNull(),
+  dueBy: date('due_by', { mode: 'string' }),
+  dueAfterStartDays: integer('due_after_start_days'),
+  dueDate: date('due_date', { mode: 'string' }),
+  // dueDate or 'infinity': one non-null sort key, so lists page by (dueKey, id) straight off an index.
+  dueKey: date('due_key', { mode: 'string' }).notNull(),
+  outcome: text('outcome').notNull(),
+  closedAt: tstz('closed_at'),
+  brokenCause: text('broken_cause'),
+  renegotiations: integer('renegotiations').notNull(),
+  lastRenegotiationAgreed: boolean('last_renegotiation_agreed'),
+  assessedFulfilled: integer('assessed_fulfilled'),
+  assessedAt: tstz('assessed_at'),
+  inheritedFrom: jsonb('inherited_from'),
+  history: jsonb('history').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.tenantId, t.id] }),
+  index('promises_outcome_due').on(t.tenantId, t.outcome, t.dueKey, t.id),
+  index('promises_journey').on(t.tenantId, t.journeyId),
+  index('promises_made_by').on(t.tenantId, t.madeBy, t.dueKey, t.id),
+  index('promises_category').on(t.tenantId, t.category, t.dueKey, t.id),
+])
+
+export const idempotencyKeys = pgTable('idempotency_keys', {
+  tenantId: text('tenant_id').notNull(),
+  key: text('key').notNull(),
+  requestHash: text('request_hash').notNull(),
+  statusCode: integer('status_code'),
+  response: jsonb('response'),
+  createdAt: tstz('created_at').notNull().default(sql`now()`),
+  completedAt: tstz('completed_at'),
+}, (t) => [
+  primaryKey({ columns: [t.tenantId, t.key] }),
+  index('idempotency_keys_created').on(t.tenantId, t.createdAt),
+])

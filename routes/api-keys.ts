@@ -1,0 +1,69 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { notFound } from '../src/domain/errors.js'
+import { scopes } from '../src/domain/keys.js'
+import { principalOf } from '../src/plugins/auth.js'
+import { inTenant } from '../src/store/database.js'
+import { createApiKey, listApiKeys, revokeApiKey } from '../src/store/tenants.js'
+import { problemResponses } from './schemas.js'
+
+const ScopeSchema = Type.String({ enum: [...scopes], description: '`admin` grants every scope.' })
+const ApiKeySchema = Type.Object({
+  id: Type.String(), name: Type.String(), scopes: Type.Array(ScopeSchema), createdAt: Type.String({ format: 'date-time' }),
+}, { $id: 'ApiKey', title: 'ApiKey' })
+
+const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addSchema(ApiKeySchema)
+
+  app.post('/v1/api-keys', {
+    config: { scope: 'admin' },
+    schema: {
+      tags: ['api-keys'],
+      summary: 'Create an API key',
+      description: 'Returns the key once; only its hash is stored.',
+      body: Type.Object({
+        name: Type.String({ minLength: 1, maxLength: 200 }),
+        scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: scopes.length, uniqueItems: true }),
+      }, { additionalProperties: false, examples: [{ name: 'HRIS sync', scopes: ['events:write', 'events:read'] }] }),
+      response: {
+        201: Type.Object({ id: Type.String(), name: Type.String(), scopes: Type.Array(ScopeSchema), createdAt: Type.String({ format: 'date-time' }), key: Type.String({ description: 'Shown once.' }) }, { title: 'CreatedApiKey' }),
+        ...problemResponses(),
+      },
+    },
+  }, async (request, reply) => {
+    const { tenantId } = principalOf(request)
+    const granted = scopes.filter((s) => request.body.scopes.includes(s))
+    const created = await inTenant(app.db, tenantId, (tx) => createApiKey(tx, tenantId, request.body.name, granted))
+    return reply.code(201).send(created)
+  })
+
+  app.get('/v1/api-keys', {
+    config: { scope: 'admin' },
+    schema: {
+      tags: ['api-keys'],
+      summary: 'List the tenant\'s live API keys',
+      response: { 200: Type.Object({ data: Type.Array(Type.Ref('ApiKey')), nextCursor: Type.Null() }, { title: 'ApiKeyList' }), ...problemResponses() },
+    },
+  }, async (request) => {
+    const { tenantId } = principalOf(request)
+    return { data: await inTenant(app.db, tenantId, (tx) => listApiKeys(tx)), nextCursor: null }
+  })
+
+  app.delete('/v1/api-keys/:id', {
+    config: { scope: 'admin' },
+    schema: {
+      tags: ['api-keys'],
+      summary: 'Revoke an API key',
+      params: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }),
+      response: { 204: Type.Null({ description: 'Revoked.' }), ...problemResponses(404) },
+    },
+  }, async (request, reply) => {
+    const { tenantId } = principalOf(request)
+    const revoked = await inTenant(app.db, tenantId, (tx) => revokeApiKey(tx, request.params.id))
+    if (!revoked) throw notFound(`no API key ${request.params.id}`)
+    app.forgetKeys()
+    return reply.code(204).send(null)
+  })
+}
+
+export default apiKeyRoutes

@@ -1,0 +1,131 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type from 'typebox'
+import { CloudEventSchema, parseEvents, maxBatch } from '../src/domain/cloudevent.js'
+import { eventTypes, keyPattern } from '../src/domain/catalogue.js'
+import { invalid, notFound } from '../src/domain/errors.js'
+import type { LedgerEvent } from '../src/domain/ledger-event.js'
+import { principalOf } from '../src/plugins/auth.js'
+import { inTenant } from '../src/store/database.js'
+import { appendEvents, decodeCursor, encodeCursor, readFeed, readStream } from '../src/store/events.js'
+import { retryOnDuplicate } from '../src/store/retry.js'
+import { journeyExists } from '../src/store/journeys.js'
+import { Key, ListQuery, problemResponses } from './schemas.js'
+
+export const StoredEventSchema = Type.Object({
+  specversion: Type.Literal('1.0'),
+  id: Type.String(),
+  source: Type.String(),
+  type: Type.String({ enum: [...eventTypes] }),
+  subject: Type.String(),
+  time: Type.String({ format: 'date-time' }),
+  datacontenttype: Type.Literal('application/json'),
+  data: Type.Object({}, { additionalProperties: true }),
+  version: Type.Integer({ description: 'Position of the event in its stream (1, 2, ...).' }),
+  position: Type.Integer({ description: 'Position in the tenant\'s ledger (increasing, not gap-free).' }),
+  recordedtime: Type.String({ format: 'date-time', description: 'When the ledger stored it.' }),
+}, { $id: 'StoredEvent', title: 'StoredEvent', description: 'A CloudEvent as stored in the ledger, with its stream version and ledger position.' })
+
+const AppendResultSchema = Type.Object({
+  id: Type.String(), source: Type.String(), subject: Type.String(),
+  version: Type.Integer(), position: Type.Integer(),
+  duplicate: Type.Boolean({ description: 'true when this source + id was stored before: nothing was stored twice.' }),
+}, { $id: 'AppendResult', title: 'AppendResult' })
+
+export function toCloudEvent(e: LedgerEvent) {
+  return {
+    specversion: '1.0' as const, id: e.id, source: e.source, type: e.type, subject: e.subject, time: e.time,
+    datacontenttype: 'application/json' as const, data: e.data, version: e.version, position: e.position, recordedtime: e.recordedAt,
+  }
+}
+
+const FeedPage = Type.Object({
+  data: Type.Array(Type.Ref('StoredEvent')),
+  nextCursor: Type.Union([Type.String(), Type.Null()], {
+    description: 'Where to resume: pass as `after` (or `cursor`). On the feed it stays set at the end, so a poller never loses its place; null only when nothing was read yet.',
+  }),
+}, { title: 'FeedPage' })
+
+const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addSchema(CloudEventSchema)
+  app.addSchema(StoredEventSchema)
+  app.addSchema(AppendResultSchema)
+
+  app.post('/v1/events', {
+    config: { scope: 'events:write' },
+    // The body is judged by parseEvents, which names the failing event and field; the schema documents it.
+    attachValidation: true,
+    schema: {
+      tags: ['events'],
+      summary: 'Append one CloudEvent or a batch',
+      description: `One CloudEvent, or an array of up to ${maxBatch}. A batch is atomic: every event is stored or none, and the problem document points at the failing index (\`/3/data/promiseId\`). An event whose \`source\` + \`id\` was stored before comes back with \`duplicate: true\` and its first result. \`expectedversion\` that does not match the stream's version: 409. A domain rule broken (a second exit, a hire after exit, keeping a promise never made): 409 naming the rule. Content types: \`application/json\`, \`application/cloudevents+json\`, \`application/cloudevents-batch+json\`.`,
+      headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) }),
+      body: Type.Union([Type.Ref('CloudEvent'), Type.Array(Type.Ref('CloudEvent'), { minItems: 1, maxItems: maxBatch })], {
+        description: 'Each event\'s `data` follows the schema of its type (components `*Data`).',
+      }),
+      response: {
+        201: Type.Object({ data: Type.Array(Type.Ref('AppendResult')) }, { title: 'AppendResponse' }),
+        ...problemResponses(409, 413, 415, 422),
+      },
+    },
+  }, async (request, reply) => {
+    if (request.validationError && request.validationError.validationContext !== 'body') throw request.validationError
+    const { tenantId } = principalOf(request)
+    const events = parseEvents(request.body, app.config.now())
+    const results = await retryOnDuplicate(() => inTenant(app.db, tenantId, (tx) =>
+      appendEvents(tx, tenantId, events, { batch: Array.isArray(request.body) })))
+    return reply.code(201).send({ data: results })
+  })
+
+  app.get('/v1/events', {
+    config: { scope: 'events:read' },
+    schema: {
+      tags: ['events'],
+      summary: 'Read the tenant\'s feed in commit order',
+      description: 'Events in the order their transactions committed. A reader that pages with `nextCursor` never misses an event, including events whose transactions commit late: only events of transactions older than every running one are returned.',
+      querystring: Type.Object({
+        after: Type.Optional(Type.String({ maxLength: 512, description: 'A `nextCursor` from a previous page.' })),
+        cursor: ListQuery.cursor,
+        type: Type.Optional(Type.String({ enum: [...eventTypes] })),
+        subject: Type.Optional(Type.String({ pattern: keyPattern })),
+        limit: ListQuery.limit,
+      }),
+      response: { 200: FeedPage, ...problemResponses() },
+    },
+  }, async (request) => {
+    const { tenantId } = principalOf(request)
+    const { after, cursor, type, subject, limit = 50 } = request.query
+    const token = after ?? cursor
+    const position = token === undefined ? undefined : decodeCursor(token)
+    if (token !== undefined && !position) throw invalid('the cursor is not valid', [{ path: after !== undefined ? '/after' : '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
+    const page = await inTenant(app.db, tenantId, (tx) => readFeed(tx, tenantId, { after: position, type, subject, limit }))
+    return { data: page.events.map(toCloudEvent), nextCursor: page.next ? encodeCursor(page.next) : null }
+  })
+
+  app.get('/v1/journeys/:journeyId/events', {
+    config: { scope: 'events:read' },
+    schema: {
+      tags: ['events', 'journeys'],
+      summary: 'Read one journey\'s stream in stream order',
+      params: Type.Object({ journeyId: Key('The journey.') }),
+      querystring: Type.Object(ListQuery),
+      response: { 200: Type.Object({ data: Type.Array(Type.Ref('StoredEvent')), nextCursor: Type.Union([Type.String(), Type.Null()]) }, { title: 'StreamPage' }), ...problemResponses(404) },
+    },
+  }, async (request) => {
+    const { tenantId } = principalOf(request)
+    const { journeyId } = request.params
+    const { cursor, limit = 50 } = request.query
+    const afterVersion = cursor === undefined ? 0 : Number.parseInt(Buffer.from(cursor, 'base64url').toString(), 10)
+    if (!Number.isSafeInteger(afterVersion) || afterVersion < 0) throw invalid('the cursor is not valid', [{ path: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
+    const events = await inTenant(app.db, tenantId, async (tx) => {
+      if (!(await journeyExists(tx, tenantId, journeyId))) throw notFound(`no journey ${journeyId}`)
+      return readStream(tx, tenantId, 'journey', journeyId, afterVersion, limit)
+    })
+    const last = events[events.length - 1]
+    return {
+      data: events.map(toCloudEvent),
+      nextCursor: last && events.length === limit ? Buffer.from(String(last.version)).toString('base64url') : null,
+    }
+  })
+}
+
+export default eventRoutes

@@ -1,0 +1,50 @@
+// The app as a Fastify instance built from a config: infrastructure plugins first, then the
+// routes. Tests build it with their own config; server.ts only listens and shuts down.
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import type { Config } from './config.js'
+import authPlugin from './plugins/auth.js'
+import dbPlugin from './plugins/db.js'
+import docsPlugin from './plugins/docs.js'
+import errorsPlugin from './plugins/errors.js'
+import idempotencyPlugin from './plugins/idempotency.js'
+import lifecyclePlugin from './plugins/lifecycle.js'
+import { sharedSchemas } from '../routes/schemas.js'
+import apiKeyRoutes from '../routes/api-keys.js'
+import eventRoutes from '../routes/events.js'
+import healthRoutes from '../routes/health.js'
+import journeyRoutes from '../routes/journeys.js'
+import tenantRoutes from '../routes/tenants.js'
+
+export type App = FastifyInstance
+
+export const cloudEventContentTypes = ['application/cloudevents+json', 'application/cloudevents-batch+json']
+
+export async function buildApp(config: Config): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["idempotency-key"]'] },
+    bodyLimit: config.bodyLimit,
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
+    return503OnClosing: false,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.decorate('config', config)
+  for (const schema of sharedSchemas) app.addSchema(schema)
+  // JSON bodies only: anything else is a 415, not a string handed to a handler.
+  app.removeContentTypeParser('text/plain')
+  app.addContentTypeParser(cloudEventContentTypes, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+
+  await app.register(errorsPlugin)
+  await app.register(lifecyclePlugin)
+  await app.register(dbPlugin, { config })
+  await app.register(authPlugin)
+  await app.register(idempotencyPlugin)
+  await app.register(docsPlugin)
+
+  await app.register(healthRoutes)
+  await app.register(eventRoutes)
+  await app.register(journeyRoutes)
+  await app.register(tenantRoutes)
+  await app.register(apiKeyRoutes)
+  return app
+}

@@ -1,0 +1,78 @@
+// The service's configuration: read from the environment once, validated, typed. Tests build
+// their own Config with `loadConfig({...overrides})`; nothing else reads process.env.
+import Type, { type Static } from 'typebox'
+import { Compile } from 'typebox/compile'
+
+const EnvSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ default: '127.0.0.1' }),
+  DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  DATA_DIR: Type.String({ default: './data' }),
+  DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
+  BODY_LIMIT: Type.Integer({ minimum: 1024, default: 8 * 1024 * 1024 }),
+  SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
+  JOURNEY_BOOTSTRAP_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  JOURNEY_OPERATOR_KEY: Type.Optional(Type.String({ minLength: 16 })),
+})
+type Env = Static<typeof EnvSchema>
+const checkEnv = Compile(EnvSchema)
+
+export interface Config {
+  port: number
+  host: string
+  /** postgres.js connection URL; absent means the embedded PGlite in `dataDir`. */
+  databaseUrl?: string
+  /** PGlite data directory; 'memory://' keeps it in memory (tests). */
+  dataDir: string
+  dbPoolSize: number
+  logLevel: string
+  bodyLimit: number
+  shutdownGraceMs: number
+  bootstrapKey?: string
+  operatorKey?: string
+  /** The clock every domain rule reads; tests inject a fixed one. */
+  now: () => Date
+  /** Where the one-time generated admin key is announced (stdout by default). */
+  announce: (message: string) => void
+}
+
+const numeric = new Set(['PORT', 'DB_POOL_SIZE', 'BODY_LIMIT', 'SHUTDOWN_GRACE_MS'])
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws ConfigError naming every bad variable. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  const raw: Record<string, unknown> = {}
+  for (const key of Object.keys(EnvSchema.properties)) {
+    const value = source[key]
+    if (value === undefined || value === '') continue
+    raw[key] = numeric.has(key) && /^\d+$/.test(value) ? Number(value) : value
+  }
+  const withDefaults = checkEnv.Default(raw)
+  const errors = [...checkEnv.Errors(withDefaults)]
+  if (errors.length > 0) {
+    const messages = new Set(errors.map((e) => `${e.instancePath.slice(1) || 'environment'} ${e.message}`))
+    throw new ConfigError(`invalid configuration: ${[...messages].join('; ')}`)
+  }
+  return checkEnv.Parse(withDefaults)
+}
+
+export function loadConfig(overrides: Partial<Config> = {}, source: Record<string, string | undefined> = process.env): Config {
+  const env = parseEnv(source)
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    databaseUrl: env.DATABASE_URL,
+    dataDir: env.DATA_DIR,
+    dbPoolSize: env.DB_POOL_SIZE,
+    logLevel: env.LOG_LEVEL,
+    bodyLimit: env.BODY_LIMIT,
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    bootstrapKey: env.JOURNEY_BOOTSTRAP_KEY,
+    operatorKey: env.JOURNEY_OPERATOR_KEY,
+    now: () => new Date(),
+    announce: (message) => process.stdout.write(`${message}\n`),
+    ...overrides,
+  }
+}

@@ -1,0 +1,60 @@
+// Opens the database when the app starts (never at import), applies migrations, bootstraps the
+// first tenant as the contract says, and closes the database last on shutdown.
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { sql } from 'drizzle-orm'
+import type { Config } from '../config.js'
+import { defaultTenantId } from '../domain/keys.js'
+import { migrateDatabase, openDatabase, type Database, type Db } from '../store/database.js'
+import { countTenants, createTenant } from '../store/tenants.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    db: Db
+    database: Database
+    config: Config
+  }
+}
+
+/** Creates the `default` tenant on a database with none: with the bootstrap key, or on PGlite with a generated one. */
+export async function bootstrapTenant(db: Db, kind: Database['kind'], config: Config): Promise<void> {
+  if (await countTenants(db) > 0) return
+  if (config.bootstrapKey) {
+    await createTenant(db, 'Default', { id: defaultTenantId, adminKey: config.bootstrapKey })
+    return
+  }
+  if (kind !== 'pglite') return
+  const tenant = await createTenant(db, 'Default', { id: defaultTenantId })
+  config.announce([
+    '',
+    'Journey Ledger created the tenant "default". Its admin API key (shown once, keep it):',
+    `  ${tenant.adminKey}`,
+    '',
+  ].join('\n'))
+}
+
+async function dbPlugin(app: FastifyInstance, options: { config: Config }) {
+  const { config } = options
+  const dbOptions = { databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize }
+  const database = await openDatabase(dbOptions)
+  try {
+    await migrateDatabase(database, dbOptions)
+    await bootstrapTenant(database.db, database.kind, config)
+  } catch (error) {
+    await database.close()
+    throw error
+  }
+  app.decorate('database', database)
+  app.decorate('db', database.db)
+  app.addHook('onClose', async () => {
+    await database.close()
+  })
+}
+
+/** True when the database answers and every migration has been applied. */
+export async function databaseReady(db: Db): Promise<boolean> {
+  await db.execute(sql`select 1`)
+  return true
+}
+
+export default fp(dbPlugin, { name: 'db' })

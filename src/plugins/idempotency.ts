@@ -1,0 +1,69 @@
+// The Idempotency-Key header on every POST: replay the first response, 422 for the same key with
+// another body, 409 while the first request is still running.
+import { createHash } from 'node:crypto'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { conflict, invalid, ProblemError } from '../domain/errors.js'
+import { inSystem, inTenant } from '../store/database.js'
+import { claimKey, completeKey, expireKeys, releaseKey } from '../store/idempotency.js'
+import { problemContentType } from './errors.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    idempotencyKey: string | null
+  }
+}
+
+const retentionHours = 48
+
+function requestHash(request: FastifyRequest): string {
+  return createHash('sha256').update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`).digest('hex')
+}
+
+async function idempotencyPlugin(app: FastifyInstance) {
+  app.decorateRequest('idempotencyKey', null)
+
+  app.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'POST' || !request.principal) return
+    const header = request.headers['idempotency-key']
+    if (header === undefined) return
+    const key = Array.isArray(header) ? header[0] ?? '' : header
+    if (key.length < 1 || key.length > 255) {
+      throw invalid('Idempotency-Key must be 1-255 characters', [{ path: '/Idempotency-Key', message: 'must be 1-255 characters', location: 'header' }])
+    }
+    const { tenantId } = request.principal
+    const claim = await inTenant(app.db, tenantId, (tx) => claimKey(tx, tenantId, key, requestHash(request)))
+    if (claim.state === 'mismatch') {
+      throw new ProblemError(422, 'idempotency-key-reused', 'Idempotency-Key reused', 'this Idempotency-Key was used with another request body')
+    }
+    if (claim.state === 'in-flight') throw conflict('idempotency-in-flight', 'Request in flight', 'a request with this Idempotency-Key is still running; retry later')
+    if (claim.state === 'replay') {
+      reply.header('idempotent-replayed', 'true')
+      reply.code(claim.statusCode).type(claim.statusCode >= 400 ? problemContentType : 'application/json')
+      return reply.send(JSON.stringify(claim.response))
+    }
+    request.idempotencyKey = key
+  })
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const key = request.idempotencyKey
+    if (!key || !request.principal) return payload
+    const { tenantId } = request.principal
+    request.idempotencyKey = null
+    if (reply.statusCode >= 500) {
+      await inTenant(app.db, tenantId, (tx) => releaseKey(tx, tenantId, key))
+      return payload
+    }
+    const body: unknown = typeof payload === 'string' && payload.length > 0 ? JSON.parse(payload) : null
+    await inTenant(app.db, tenantId, (tx) => completeKey(tx, tenantId, key, reply.statusCode, body))
+    return payload
+  })
+
+  const sweep = setInterval(() => {
+    inSystem(app.db, (tx) => expireKeys(tx, retentionHours)).catch((err: unknown) => app.log.warn({ err }, 'idempotency sweep failed'))
+  }, 10 * 60 * 1000)
+  sweep.unref()
+  app.addHook('onClose', async () => clearInterval(sweep))
+}
+
+export default fp(idempotencyPlugin, { name: 'idempotency', dependencies: ['db', 'auth'] })

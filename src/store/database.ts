@@ -1,0 +1,102 @@
+// One code path over two databases: drizzle over postgres.js for a real server, over PGlite
+// (embedded, one connection in this process) when no DATABASE_URL is set.
+import { PGlite } from '@electric-sql/pglite'
+import { sql, type SQL } from 'drizzle-orm'
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core'
+import type { ExtractTablesWithRelations } from 'drizzle-orm'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import postgres from 'postgres'
+import * as schema from '../../db/schema.js'
+
+type Schema = typeof schema
+export type Db = PgDatabase<PgQueryResultHKT, Schema>
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>
+/** Anything that runs a statement: the database itself or an open transaction. */
+export type Queryable = Db | Tx
+
+export interface Database {
+  db: Db
+  kind: 'pglite' | 'postgres'
+  close(): Promise<void>
+}
+
+export const migrationsFolder = fileURLToPath(new URL('../../db/migrations', import.meta.url))
+
+export interface DatabaseOptions {
+  databaseUrl?: string
+  dataDir: string
+  poolSize: number
+}
+
+/** Opens the database; nothing connects before this is called. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    const client = postgres(options.databaseUrl, {
+      max: options.poolSize,
+      onnotice: () => {},
+      connection: { application_name: 'journey-ledger' },
+      // int8 as a JavaScript number, as PGlite returns it: positions and counts stay below 2^53.
+      types: { int8: { to: 20, from: [20], serialize: (n: number) => String(n), parse: (s: string) => Number(s) } },
+    })
+    return { db: drizzlePostgres({ client, schema }), kind: 'postgres', close: () => client.end({ timeout: 5 }) }
+  }
+  if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true })
+  const client = await PGlite.create(options.dataDir)
+  return { db: drizzlePglite({ client, schema }), kind: 'pglite', close: () => client.close() }
+}
+
+/** Applies pending migrations; on PostgreSQL under an advisory lock so instances can start together. */
+export async function migrateDatabase(database: Database, options: DatabaseOptions): Promise<void> {
+  if (!options.databaseUrl) {
+    const client: unknown = Reflect.get(database.db, '$client')
+    if (!(client instanceof PGlite)) throw new Error('expected the PGlite client')
+    await migratePglite(drizzlePglite({ client, schema }), { migrationsFolder })
+    return
+  }
+  // One dedicated connection, so the lock and the migration share a session.
+  const client = postgres(options.databaseUrl, { max: 1, onnotice: () => {} })
+  try {
+    await client`select pg_advisory_lock(7215548301)`
+    await migratePostgres(drizzlePostgres({ client }), { migrationsFolder })
+  } finally {
+    await client.end({ timeout: 5 })
+  }
+}
+
+/** Runs a statement and returns its rows. The row type is the caller's statement of what the SQL selects. */
+export async function query<T>(q: Queryable, statement: SQL): Promise<T[]> {
+  const result: unknown = await q.execute(statement)
+  // postgres.js returns the rows array itself; PGlite returns { rows }.
+  if (Array.isArray(result)) return result
+  return hasRows<T>(result) ? result.rows : []
+}
+
+function hasRows<T>(result: unknown): result is { rows: T[] } {
+  return typeof result === 'object' && result !== null && Array.isArray(Reflect.get(result, 'rows'))
+}
+
+export async function queryOne<T>(q: Queryable, statement: SQL): Promise<T | undefined> {
+  const rows = await query<T>(q, statement)
+  return rows[0]
+}
+
+/**
+ * A transaction scoped to one tenant: row-level security applies (journey_app role) and every
+ * policy reads app.tenant_id, so a query that forgets its tenant filter still sees only this tenant.
+ */
+export function inTenant<T>(db: Db, tenantId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'journey_app', true)`)
+    return work(tx)
+  })
+}
+
+/** A transaction for system work across tenants (bootstrap, rebuild, workers); runs as the owning role. */
+export function inSystem<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction(work)
+}

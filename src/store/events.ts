@@ -1,0 +1,226 @@
+// The event store: append (deduplicated, versioned, rule-checked, projected in one transaction)
+// and the reads of the ledger. Route handlers own the transaction; these functions take it.
+import { sql, type SQL } from 'drizzle-orm'
+import type { IncomingEvent } from '../domain/cloudevent.js'
+import { isEventType } from '../domain/catalogue.js'
+import { conflict, impossible, ProblemError } from '../domain/errors.js'
+import { checkJourneyEvent, journeyFacts, type JourneyFacts } from '../domain/journey.js'
+import type { LedgerEvent } from '../domain/ledger-event.js'
+import { checkVacancyEvent } from '../domain/vacancy.js'
+import { query, type Queryable } from './database.js'
+import { projectStream } from './projections.js'
+
+export interface AppendResult {
+  id: string
+  source: string
+  subject: string
+  version: number
+  position: number
+  duplicate: boolean
+}
+
+interface StoredRow {
+  id: string
+  source: string
+  type: string
+  subject: string
+  streamKind: 'journey' | 'vacancy'
+  time: string
+  data: Record<string, unknown>
+  version: number
+  position: number
+  recordedAt: string
+}
+
+export const eventColumns = sql`id, source, type, subject, stream_kind as "streamKind", jl_iso(time) as time, data, version, position, jl_iso(recorded_at) as "recordedAt"`
+
+export function toLedgerEvent(row: StoredRow): LedgerEvent {
+  if (!isEventType(row.type)) throw new Error(`unknown event type in the ledger: ${row.type}`)
+  return { ...row, type: row.type }
+}
+
+const streamKey = (kind: string, id: string) => `${kind}\u0000${id}`
+
+/** Points a rule's problem at the event in the batch that broke it. */
+function atIndex(error: unknown, event: IncomingEvent, batch: boolean): unknown {
+  if (!(error instanceof ProblemError) || !batch) return error
+  const prefix = `/${event.index}`
+  const errors = error.extensions.errors?.map((e) => ({ ...e, path: `${prefix}${e.path}` })) ?? [{ path: prefix, message: error.message }]
+  return new ProblemError(error.status, error.code, error.title, `event ${event.index}: ${error.message}`, { ...error.extensions, errors })
+}
+
+/**
+ * Appends events atomically. An event whose source + id is already stored comes back with
+ * `duplicate: true` and its first result; every stream touched is locked, version-checked,
+ * judged by the domain rules and re-projected before the transaction commits.
+ */
+export async function appendEvents(tx: Queryable, tenantId: string, events: readonly IncomingEvent[], options: { batch: boolean }): Promise<AppendResult[]> {
+  const results = new Map<number, AppendResult>()
+  const firstSeen = new Map<string, IncomingEvent>()
+  const pending: IncomingEvent[] = []
+  const duplicateOf = new Map<number, string>()
+
+  // 1. Idempotency on source + id, against the ledger and within the batch itself.
+  const stored = await query<AppendResult>(tx, sql`
+    select id, source, subject, version, position from events
+    where tenant_id = ${tenantId} and (source, id) in (${sql.join(events.map((e) => sql`(${e.source}, ${e.id})`), sql`, `)})`)
+  const storedByKey = new Map(stored.map((r) => [`${r.source}\u0000${r.id}`, r]))
+  for (const event of events) {
+    const key = `${event.source}\u0000${event.id}`
+    const hit = storedByKey.get(key)
+    if (hit) results.set(event.index, { ...hit, duplicate: true })
+    else if (firstSeen.has(key)) duplicateOf.set(event.index, key)
+    else {
+      firstSeen.set(key, event)
+      pending.push(event)
+    }
+  }
+
+  if (pending.length > 0) {
+    // 2. Lock every stream touched, in a fixed order so concurrent batches cannot deadlock.
+    const streamIds = [...new Map(pending.map((e) => [streamKey(e.streamKind, e.subject), { kind: e.streamKind, id: e.subject }])).values()]
+      .sort((a, b) => (a.kind + a.id < b.kind + b.id ? -1 : 1))
+    const locked = await query<{ kind: string; id: string; version: number }>(tx, sql`
+      insert into streams (tenant_id, kind, id)
+      values ${sql.join(streamIds.map((s) => sql`(${tenantId}, ${s.kind}, ${s.id})`), sql`, `)}
+      on conflict (tenant_id, kind, id) do update set version = streams.version
+      returning kind, id, version`)
+    const versions = new Map(locked.map((s) => [streamKey(s.kind, s.id), s.version]))
+
+    // 3. The history of each stream, for the rules and the projections.
+    const history = await readStreams(tx, tenantId, streamIds)
+
+    // 4. Judge each new event against its stream's state, in arrival order.
+    const facts = new Map<string, JourneyFacts>()
+    const published = new Map<string, boolean>()
+    for (const s of streamIds) {
+      const events = history.get(streamKey(s.kind, s.id)) ?? []
+      if (s.kind === 'journey') facts.set(s.id, journeyFacts([...events].sort((a, b) => a.position - b.position)))
+      else published.set(s.id, events.some((e) => e.type === 'vacancy.published'))
+    }
+    const rows: (IncomingEvent & { version: number })[] = []
+    for (const event of pending) {
+      const key = streamKey(event.streamKind, event.subject)
+      const current = versions.get(key) ?? 0
+      if (event.expectedVersion !== undefined && event.expectedVersion !== current) {
+        throw atIndex(conflict('version-mismatch', 'Stream has moved on',
+          `stream ${event.subject} is at version ${current}, not the expected ${event.expectedVersion}`), event, options.batch)
+      }
+      try {
+        if (event.streamKind === 'journey') facts.set(event.subject, checkJourneyEvent(facts.get(event.subject) ?? journeyFacts([]), event))
+        else published.set(event.subject, checkVacancyEvent(published.get(event.subject) ?? false, event))
+      } catch (error) {
+        throw atIndex(error, event, options.batch)
+      }
+      versions.set(key, current + 1)
+      rows.push({ ...event, version: current + 1 })
+    }
+
+    // 5. Store them, in one statement.
+    const inserted = await query<AppendResult & { recordedAt: string }>(tx, sql`
+      insert into events (tenant_id, stream_kind, subject, version, id, source, type, time, data, person_id)
+      values ${sql.join(rows.map((r) => sql`(${tenantId}, ${r.streamKind}, ${r.subject}, ${r.version}, ${r.id}, ${r.source}, ${r.type},
+        ${r.time}, ${JSON.stringify(r.data)}::jsonb, ${personOf(r, facts)})`), sql`, `)}
+      returning id, source, subject, version, position, jl_iso(recorded_at) as "recordedAt"`)
+    const insertedByKey = new Map(inserted.map((r) => [`${r.source}\u0000${r.id}`, r]))
+    for (const row of rows) {
+      const ins = insertedByKey.get(`${row.source}\u0000${row.id}`)
+      if (!ins) throw new Error('inserted event not returned')
+      results.set(row.index, { id: ins.id, source: ins.source, subject: ins.subject, version: ins.version, position: ins.position, duplicate: false })
+      const key = streamKey(row.streamKind, row.subject)
+      history.set(key, [...(history.get(key) ?? []), {
+        id: row.id, source: row.source, type: row.type, subject: row.subject, time: row.time, data: row.data,
+        version: row.version, position: ins.position, recordedAt: ins.recordedAt,
+      }])
+    }
+
+    // 6. Stream versions and projections, in the same transaction.
+    await tx.execute(sql`
+      update streams set version = v.version
+      from (values ${sql.join([...versions].map(([key, version]) => {
+        const [kind, id] = key.split('\u0000')
+        return sql`(${kind}, ${id}, ${version}::int)`
+      }), sql`, `)}) as v(kind, id, version)
+      where streams.tenant_id = ${tenantId} and streams.kind = v.kind and streams.id = v.id and streams.version <> v.version`)
+    for (const s of streamIds) {
+      await projectStream(tx, tenantId, s.kind, s.id, history.get(streamKey(s.kind, s.id)) ?? [])
+    }
+  }
+
+  for (const [index, key] of duplicateOf) {
+    const first = firstSeen.get(key)
+    const result = first ? results.get(first.index) : undefined
+    if (result) results.set(index, { ...result, duplicate: true })
+  }
+  return events.map((e) => {
+    const result = results.get(e.index)
+    if (!result) throw impossible('append-incomplete', `event ${e.index} was not stored`)
+    return result
+  })
+}
+
+function personOf(event: IncomingEvent, facts: Map<string, JourneyFacts>): string | null {
+  if (event.streamKind !== 'journey') return null
+  return facts.get(event.subject)?.personId ?? null
+}
+
+/** Every stored event of the given streams, keyed by stream. */
+export async function readStreams(tx: Queryable, tenantId: string, streamIds: readonly { kind: string; id: string }[]): Promise<Map<string, LedgerEvent[]>> {
+  const out = new Map<string, LedgerEvent[]>()
+  if (streamIds.length === 0) return out
+  const rows = await query<StoredRow>(tx, sql`
+    select ${eventColumns} from events
+    where tenant_id = ${tenantId} and (stream_kind, subject) in (${sql.join(streamIds.map((s) => sql`(${s.kind}, ${s.id})`), sql`, `)})
+    order by position`)
+  for (const row of rows) {
+    const key = streamKey(row.streamKind, row.subject)
+    const list = out.get(key) ?? []
+    list.push(toLedgerEvent(row))
+    out.set(key, list)
+  }
+  return out
+}
+
+export interface FeedCursor { txId: string; position: number }
+
+export function encodeCursor(c: FeedCursor): string {
+  return Buffer.from(`${c.txId}:${c.position}`).toString('base64url')
+}
+
+export function decodeCursor(raw: string): FeedCursor | undefined {
+  const match = /^(\d{1,20}):(\d{1,19})$/.exec(Buffer.from(raw, 'base64url').toString())
+  if (!match?.[1] || !match[2]) return undefined
+  return { txId: match[1], position: Number(match[2]) }
+}
+
+export interface FeedFilter { after?: FeedCursor; type?: string; subject?: string; limit: number }
+
+/**
+ * The tenant's feed in commit order. Only rows of transactions older than this snapshot's xmin
+ * are returned: a transaction that commits late can never land behind a cursor already handed out.
+ */
+export async function readFeed(tx: Queryable, tenantId: string, filter: FeedFilter): Promise<{ events: LedgerEvent[]; next: FeedCursor | null }> {
+  const conditions: SQL[] = [sql`tenant_id = ${tenantId}`, sql`tx_id < pg_snapshot_xmin(pg_current_snapshot())`]
+  if (filter.after) conditions.push(sql`(tx_id, position) > (${filter.after.txId}::xid8, ${filter.after.position}::int8)`)
+  if (filter.type) conditions.push(sql`type = ${filter.type}`)
+  if (filter.subject) conditions.push(sql`subject = ${filter.subject}`)
+  const rows = await query<StoredRow & { txId: string }>(tx, sql`
+    select ${eventColumns}, tx_id::text as "txId" from events
+    where ${sql.join(conditions, sql` and `)}
+    order by tx_id, position
+    limit ${filter.limit}`)
+  const last = rows[rows.length - 1]
+  const events = rows.map(({ txId: _txId, ...row }) => toLedgerEvent(row))
+  // A full page means more may follow; a short page still hands back a cursor so the reader resumes there.
+  const next = last ? { txId: last.txId, position: last.position } : filter.after ?? null
+  return { events, next }
+}
+
+/** One stream in stream order (version), with keyset paging on version. */
+export async function readStream(tx: Queryable, tenantId: string, kind: 'journey' | 'vacancy', subject: string, afterVersion: number, limit: number): Promise<LedgerEvent[]> {
+  const rows = await query<StoredRow>(tx, sql`
+    select ${eventColumns} from events
+    where tenant_id = ${tenantId} and stream_kind = ${kind} and subject = ${subject} and version > ${afterVersion}
+    order by version limit ${limit}`)
+  return rows.map(toLedgerEvent)
+}

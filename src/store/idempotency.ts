@@ -1,0 +1,46 @@
+// Idempotency-Key records: claimed before a POST runs (committed at once, so a concurrent retry
+// sees it in flight), completed with the response the client got.
+import { sql } from 'drizzle-orm'
+import { queryOne, type Queryable } from './database.js'
+
+export type Claim =
+  | { state: 'claimed' }
+  | { state: 'replay'; statusCode: number; response: unknown }
+  | { state: 'in-flight' }
+  | { state: 'mismatch' }
+
+// A claim never completed this long after it was made belongs to a request that died; let a retry take it.
+const abandonedAfter = '60 seconds'
+
+export async function claimKey(tx: Queryable, tenantId: string, key: string, requestHash: string): Promise<Claim> {
+  const taken = await queryOne<{ key: string }>(tx, sql`
+    insert into idempotency_keys (tenant_id, key, request_hash) values (${tenantId}, ${key}, ${requestHash})
+    on conflict (tenant_id, key) do update set created_at = now(), request_hash = excluded.request_hash
+      where idempotency_keys.completed_at is null and idempotency_keys.created_at < now() - ${abandonedAfter}::interval
+        and idempotency_keys.request_hash = excluded.request_hash
+    returning key`)
+  if (taken) return { state: 'claimed' }
+  const existing = await queryOne<{ requestHash: string; statusCode: number | null; response: unknown }>(tx, sql`
+    select request_hash as "requestHash", status_code as "statusCode", response from idempotency_keys
+    where tenant_id = ${tenantId} and key = ${key}`)
+  if (!existing) return { state: 'in-flight' }
+  if (existing.requestHash !== requestHash) return { state: 'mismatch' }
+  if (existing.statusCode === null) return { state: 'in-flight' }
+  return { state: 'replay', statusCode: existing.statusCode, response: existing.response }
+}
+
+export async function completeKey(tx: Queryable, tenantId: string, key: string, statusCode: number, response: unknown): Promise<void> {
+  await tx.execute(sql`
+    update idempotency_keys set status_code = ${statusCode}, response = ${JSON.stringify(response)}::jsonb, completed_at = now()
+    where tenant_id = ${tenantId} and key = ${key}`)
+}
+
+/** Forgets a claim whose request failed on our side, so the client's retry runs again. */
+export async function releaseKey(tx: Queryable, tenantId: string, key: string): Promise<void> {
+  await tx.execute(sql`delete from idempotency_keys where tenant_id = ${tenantId} and key = ${key} and completed_at is null`)
+}
+
+/** Drops records older than the retention (the contract keeps them at least 24 h). */
+export async function expireKeys(tx: Queryable, retentionHours: number): Promise<void> {
+  await tx.execute(sql`delete from idempotency_keys where created_at < now() - make_interval(hours => ${retentionHours})`)
+}

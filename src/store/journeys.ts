@@ -1,0 +1,74 @@
+// Reads of the journey projection.
+import { sql, type SQL } from 'drizzle-orm'
+import type { Experience, Stage, StagePeriod } from '../domain/journey.js'
+import type { ArmedSignals, SignalName } from '../domain/signals.js'
+import { query, queryOne, type Queryable } from './database.js'
+
+export interface JourneyRow {
+  id: string
+  personId: string
+  vacancyId: string | null
+  stage: Stage
+  stageSince: string
+  role: string | null
+  department: string | null
+  manager: string | null
+  startDate: string | null
+  hiredAt: string | null
+  exitedAt: string | null
+  lastDay: string | null
+  exitKind: string | null
+  regrettable: boolean | null
+  version: number
+  stages: StagePeriod[]
+  experience: Experience
+  signals: ArmedSignals
+  createdAt: string
+  updatedAt: string
+}
+
+const journeyColumns = sql`id, person_id as "personId", vacancy_id as "vacancyId", stage, jl_iso(stage_since) as "stageSince",
+  role, department, manager, start_date::text as "startDate", jl_iso(hired_at) as "hiredAt", jl_iso(exited_at) as "exitedAt",
+  last_day::text as "lastDay", exit_kind as "exitKind", regrettable, version, stages, experience, signals,
+  jl_iso(created_at) as "createdAt", jl_iso(updated_at) as "updatedAt"`
+
+export async function journeyExists(tx: Queryable, tenantId: string, id: string): Promise<boolean> {
+  return (await queryOne(tx, sql`select 1 as one from journeys where tenant_id = ${tenantId} and id = ${id}`)) !== undefined
+}
+
+export function readJourney(tx: Queryable, tenantId: string, id: string): Promise<JourneyRow | undefined> {
+  return queryOne<JourneyRow>(tx, sql`select ${journeyColumns} from journeys where tenant_id = ${tenantId} and id = ${id}`)
+}
+
+export interface JourneyFilter {
+  stage?: Stage
+  department?: string
+  vacancyId?: string
+  personId?: string
+  manager?: string
+  signal?: SignalName
+  now: Date
+  afterId?: string
+  limit: number
+  today: string
+}
+
+/** The stage condition, with a signed hire counted as onboarding from its start date. */
+function stageCondition(stage: Stage, today: string): SQL {
+  if (stage === 'onboarding') return sql`(stage = 'onboarding' or (stage = 'hired' and start_date <= ${today}::date))`
+  if (stage === 'hired') return sql`(stage = 'hired' and (start_date is null or start_date > ${today}::date))`
+  return sql`stage = ${stage}`
+}
+
+export function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter): Promise<JourneyRow[]> {
+  const where: SQL[] = [sql`tenant_id = ${tenantId}`]
+  if (f.stage) where.push(stageCondition(f.stage, f.today))
+  if (f.department !== undefined) where.push(sql`department = ${f.department}`)
+  if (f.vacancyId !== undefined) where.push(sql`vacancy_id = ${f.vacancyId}`)
+  if (f.personId !== undefined) where.push(sql`person_id = ${f.personId}`)
+  if (f.manager !== undefined) where.push(sql`manager = ${f.manager}`)
+  if (f.afterId !== undefined) where.push(sql`id > ${f.afterId}`)
+  // A signal is on once the time the fold armed it for has passed.
+  if (f.signal) where.push(sql`(signals -> ${f.signal} ->> 'since')::timestamptz <= ${f.now.toISOString()}::timestamptz`)
+  return query<JourneyRow>(tx, sql`select ${journeyColumns} from journeys where ${sql.join(where, sql` and `)} order by id limit ${f.limit}`)
+}

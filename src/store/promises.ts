@@ -1,0 +1,124 @@
+// The promise projection: written per journey from the fold, read with status computed in SQL
+// from the clock the caller passes (the same rule as promiseStatus in the domain).
+import { sql, type SQL } from 'drizzle-orm'
+import { addDays, dueWindowDays, type PromiseRecord, type PromiseStatus } from '../domain/promise.js'
+import { query, queryOne, type Queryable } from './database.js'
+
+export type PromiseCounts = Record<PromiseStatus, number>
+
+/** Replaces a journey's promise rows with its fold. */
+export async function writePromises(tx: Queryable, tenantId: string, journeyId: string, promises: readonly PromiseRecord[]): Promise<void> {
+  await tx.execute(sql`delete from promises where tenant_id = ${tenantId} and journey_id = ${journeyId}`)
+  if (promises.length === 0) return
+  await tx.execute(sql`
+    insert into promises (tenant_id, id, journey_id, category, text, made_by, made_at, kind, made_time, due_by, due_after_start_days,
+      due_date, due_key, outcome, closed_at, broken_cause, renegotiations, last_renegotiation_agreed, assessed_fulfilled, assessed_at,
+      inherited_from, history)
+    values ${sql.join(promises.map((p) => sql`(${tenantId}, ${p.id}, ${journeyId}, ${p.category}, ${p.text}, ${p.madeBy}, ${p.madeAt},
+      ${p.kind}, ${p.madeTime}, ${p.dueBy}, ${p.dueAfterStartDays}, ${p.dueDate}, ${p.dueDate ?? 'infinity'}, ${p.outcome}, ${p.closedAt},
+      ${p.brokenCause}, ${p.renegotiations}, ${p.lastRenegotiationAgreed}, ${p.assessedFulfilled}, ${p.assessedAt},
+      ${p.inheritedFrom ? JSON.stringify(p.inheritedFrom) : null}::jsonb, ${JSON.stringify(p.history)}::jsonb)`), sql`, `)}`)
+}
+
+/** The SQL twin of promiseStatus(): keep the two in step. */
+export function statusSql(today: string): SQL {
+  const horizon = addDays(today, dueWindowDays)
+  return sql`case when outcome <> 'open' then outcome
+    when due_date < ${today}::date then 'overdue'
+    when due_date <= ${horizon}::date then 'due'
+    when renegotiations > 0 then 'renegotiated'
+    else 'open' end`
+}
+
+/** Index-friendly condition for one status (due and overdue are ranges on the due_key index). */
+export function statusCondition(status: PromiseStatus, today: string): SQL {
+  const horizon = addDays(today, dueWindowDays)
+  switch (status) {
+    case 'overdue': return sql`outcome = 'open' and due_key < ${today}::date`
+    case 'due': return sql`outcome = 'open' and due_key >= ${today}::date and due_key <= ${horizon}::date`
+    case 'renegotiated': return sql`outcome = 'open' and due_key > ${horizon}::date and renegotiations > 0`
+    case 'open': return sql`outcome = 'open' and due_key > ${horizon}::date and renegotiations = 0`
+    default: return sql`outcome = ${status}`
+  }
+}
+
+export async function journeyPromiseCounts(tx: Queryable, tenantId: string, journeyIds: readonly string[], now: Date): Promise<Map<string, PromiseCounts>> {
+  const out = new Map<string, PromiseCounts>()
+  if (journeyIds.length === 0) return out
+  const today = now.toISOString().slice(0, 10)
+  const rows = await query<{ journeyId: string; status: PromiseStatus; n: number }>(tx, sql`
+    select journey_id as "journeyId", ${statusSql(today)} as status, count(*)::int as n from promises
+    where tenant_id = ${tenantId} and journey_id in (${sql.join(journeyIds.map((id) => sql`${id}`), sql`, `)})
+    group by 1, 2`)
+  for (const row of rows) {
+    const counts = out.get(row.journeyId) ?? { open: 0, due: 0, overdue: 0, kept: 0, broken: 0, renegotiated: 0, withdrawn: 0 }
+    counts[row.status] = row.n
+    out.set(row.journeyId, counts)
+  }
+  return out
+}
+
+/** Which journey each of these promise ids belongs to (ids not found are absent). */
+export async function journeysOfPromises(tx: Queryable, tenantId: string, ids: readonly string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map()
+  const rows = await query<{ id: string; journeyId: string }>(tx, sql`
+    select id, journey_id as "journeyId" from promises where tenant_id = ${tenantId} and id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`)
+  return new Map(rows.map((r) => [r.id, r.journeyId]))
+}
+
+export interface PromiseRow {
+  id: string
+  journeyId: string
+  category: string
+  text: string
+  madeBy: string
+  madeAt: string | null
+  kind: string | null
+  madeTime: string
+  dueBy: string | null
+  dueAfterStartDays: number | null
+  dueDate: string | null
+  status: PromiseStatus
+  closedAt: string | null
+  brokenCause: string | null
+  renegotiations: number
+  assessedFulfilled: number | null
+  assessedAt: string | null
+  inheritedFrom: { kind: string; id: string; index: number } | null
+  history: { type: string; time: string; eventId: string; source: string }[]
+  dueKey: string
+}
+
+function promiseColumns(today: string): SQL {
+  return sql`id, journey_id as "journeyId", category, text, made_by as "madeBy", made_at as "madeAt", kind, jl_iso(made_time) as "madeTime",
+    due_by::text as "dueBy", due_after_start_days as "dueAfterStartDays", due_date::text as "dueDate", ${statusSql(today)} as status,
+    jl_iso(closed_at) as "closedAt", broken_cause as "brokenCause", renegotiations, assessed_fulfilled as "assessedFulfilled",
+    jl_iso(assessed_at) as "assessedAt", inherited_from as "inheritedFrom", history, due_key::text as "dueKey"`
+}
+
+export function readPromise(tx: Queryable, tenantId: string, id: string, today: string): Promise<PromiseRow | undefined> {
+  return queryOne<PromiseRow>(tx, sql`select ${promiseColumns(today)} from promises where tenant_id = ${tenantId} and id = ${id}`)
+}
+
+export interface PromiseFilter {
+  status?: PromiseStatus
+  journeyId?: string
+  madeBy?: string
+  category?: string
+  dueBefore?: string
+  after?: { dueKey: string; id: string }
+  limit: number
+  today: string
+}
+
+/** Promises ordered by due date (undated last), then id; keyset-paged on the same pair. */
+export function listPromises(tx: Queryable, tenantId: string, f: PromiseFilter): Promise<PromiseRow[]> {
+  const where: SQL[] = [sql`tenant_id = ${tenantId}`]
+  if (f.status) where.push(statusCondition(f.status, f.today))
+  if (f.journeyId !== undefined) where.push(sql`journey_id = ${f.journeyId}`)
+  if (f.madeBy !== undefined) where.push(sql`made_by = ${f.madeBy}`)
+  if (f.category !== undefined) where.push(sql`category = ${f.category}`)
+  if (f.dueBefore !== undefined) where.push(sql`due_key < ${f.dueBefore}::date`)
+  if (f.after) where.push(sql`(due_key, id) > (${f.after.dueKey}::date, ${f.after.id})`)
+  return query<PromiseRow>(tx, sql`select ${promiseColumns(f.today)} from promises where ${sql.join(where, sql` and `)} order by due_key, id limit ${f.limit}`)
+}

@@ -12,8 +12,10 @@ const ApiKeySchema = Type.Object({
   id: Type.String(), name: Type.String(), scopes: Type.Array(ScopeSchema), createdAt: Type.String({ format: 'date-time' }),
 }, { $id: 'ApiKey', title: 'ApiKey' })
 
+/** Named components this module's routes refer to; the app registers them at the root. */
+export const apiKeySchemas = [ApiKeySchema]
+
 const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addSchema(ApiKeySchema)
 
   app.post('/v1/api-keys', {
     config: { scope: 'admin' },

@@ -45,10 +45,10 @@ const FeedPage = Type.Object({
   }),
 }, { title: 'FeedPage' })
 
+/** Named components this module's routes refer to; the app registers them at the root. */
+export const eventSchemas = [CloudEventSchema, StoredEventSchema, AppendResultSchema]
+
 const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addSchema(CloudEventSchema)
-  app.addSchema(StoredEventSchema)
-  app.addSchema(AppendResultSchema)
 
   app.post('/v1/events', {
     config: { scope: 'events:write' },

@@ -84,9 +84,10 @@ async function withCounts(tx: Tx, tenantId: string, rows: JourneyRow[], now: Dat
 
 const emptyCounts: PromiseCounts = { open: 0, due: 0, overdue: 0, kept: 0, broken: 0, renegotiated: 0, withdrawn: 0 }
 
+/** Named components this module's routes refer to; the app registers them at the root. */
+export const journeySchemas = [SignalSchema, JourneySchema]
+
 const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addSchema(SignalSchema)
-  app.addSchema(JourneySchema)
 
   app.get('/v1/journeys/:journeyId', {
     config: { scope: 'events:read' },

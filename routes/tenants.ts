@@ -9,8 +9,10 @@ const TenantSchema = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
 }, { $id: 'Tenant', title: 'Tenant' })
 
+/** Named components this module's routes refer to; the app registers them at the root. */
+export const tenantSchemas = [TenantSchema]
+
 const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  app.addSchema(TenantSchema)
 
   app.post('/v1/tenants', {
     config: { scope: 'operator' },

@@ -10,11 +10,12 @@ import errorsPlugin from './plugins/errors.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import lifecyclePlugin from './plugins/lifecycle.js'
 import { sharedSchemas } from '../routes/schemas.js'
-import apiKeyRoutes from '../routes/api-keys.js'
-import eventRoutes from '../routes/events.js'
+import apiKeyRoutes, { apiKeySchemas } from '../routes/api-keys.js'
+import eventRoutes, { eventSchemas } from '../routes/events.js'
 import healthRoutes from '../routes/health.js'
-import journeyRoutes from '../routes/journeys.js'
-import tenantRoutes from '../routes/tenants.js'
+import journeyRoutes, { journeySchemas } from '../routes/journeys.js'
+import promiseRoutes, { promiseSchemas } from '../routes/promises.js'
+import tenantRoutes, { tenantSchemas } from '../routes/tenants.js'
 
 export type App = FastifyInstance
 
@@ -29,7 +30,9 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
-  for (const schema of sharedSchemas) app.addSchema(schema)
+  for (const schema of [...sharedSchemas, ...eventSchemas, ...journeySchemas, ...promiseSchemas, ...tenantSchemas, ...apiKeySchemas]) {
+    app.addSchema(schema)
+  }
   // JSON bodies only: anything else is a 415, not a string handed to a handler.
   app.removeContentTypeParser('text/plain')
   app.addContentTypeParser(cloudEventContentTypes, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
@@ -44,6 +47,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(healthRoutes)
   await app.register(eventRoutes)
   await app.register(journeyRoutes)
+  await app.register(promiseRoutes)
   await app.register(tenantRoutes)
   await app.register(apiKeyRoutes)
   return app

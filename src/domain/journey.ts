@@ -3,6 +3,7 @@
 // so a backfilled event lands in its place. Both are pure: the clock is passed in.
 import { impossible, invalid } from './errors.js'
 import { byTime, int, list, text, type LedgerEvent } from './ledger-event.js'
+import { checkPromiseEvent, isPromiseEvent, type PromiseFacts } from './promise.js'
 import { armExperienceSignals, type ArmedSignals } from './signals.js'
 
 export const stages = ['applied', 'offered', 'hired', 'onboarding', 'active', 'leaving', 'exited', 'closed'] as const
@@ -53,17 +54,19 @@ export interface Journey {
 export interface JourneyFacts {
   exists: boolean
   personId: string | null
+  vacancyId: string | null
   hired: boolean
   exitAnnounced: boolean
   exited: boolean
+  promises: ReadonlyMap<string, PromiseFacts>
 }
 
-export const noJourney: JourneyFacts = { exists: false, personId: null, hired: false, exitAnnounced: false, exited: false }
+export const noJourney: JourneyFacts = { exists: false, personId: null, vacancyId: null, hired: false, exitAnnounced: false, exited: false, promises: new Map() }
 
 const opening = new Set(['candidate.applied', 'employee.hired'])
 
 /** Throws the rule a new event breaks; returns the facts after it. */
-export function checkJourneyEvent(facts: JourneyFacts, event: Pick<LedgerEvent, 'type' | 'subject' | 'data'>): JourneyFacts {
+export function checkJourneyEvent(facts: JourneyFacts, event: Pick<LedgerEvent, 'type' | 'subject' | 'data' | 'time'>): JourneyFacts {
   const { type, data, subject } = event
   const personId = text(data, 'personId')
   if (!facts.exists) {
@@ -74,7 +77,12 @@ export function checkJourneyEvent(facts: JourneyFacts, event: Pick<LedgerEvent, 
   } else if (personId && facts.personId && personId !== facts.personId && opening.has(type)) {
     throw impossible('person-mismatch', `journey ${subject} belongs to person ${facts.personId}, not ${personId}`)
   }
-  const next = { ...facts, exists: true, personId: facts.personId ?? personId ?? null }
+  const next = { ...facts, exists: true, personId: facts.personId ?? personId ?? null, vacancyId: facts.vacancyId ?? text(data, 'vacancyId') ?? null }
+  if (isPromiseEvent(type)) {
+    const promise = checkPromiseEvent(facts.promises, event)
+    const id = text(data, 'promiseId')
+    return promise && id ? { ...next, promises: new Map([...facts.promises, [id, promise]]) } : next
+  }
   switch (type) {
     case 'employee.hired':
       if (facts.exited) throw impossible('hire-after-exit', `journey ${subject} has exited; a rehire is a new journey with the same personId`)
@@ -95,7 +103,7 @@ export function checkJourneyEvent(facts: JourneyFacts, event: Pick<LedgerEvent, 
   }
 }
 
-export function journeyFacts(events: readonly Pick<LedgerEvent, 'type' | 'subject' | 'data'>[]): JourneyFacts {
+export function journeyFacts(events: readonly Pick<LedgerEvent, 'type' | 'subject' | 'data' | 'time'>[]): JourneyFacts {
   let facts = noJourney
   for (const event of events) {
     try {

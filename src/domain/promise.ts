@@ -164,3 +164,56 @@ export function foldPromises(journeyId: string, events: readonly LedgerEvent[], 
   }
   return [...promises.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
+
+// ---- promises derived from a vacancy or an offer ----
+
+export interface DerivedPromise { promiseId: string; data: EventData }
+
+/** A client key from any string (a CloudEvents source may hold characters a key may not). */
+function asKey(value: string): string {
+  return value.replace(/[^A-Za-z0-9._:@-]/g, '-').slice(0, 128) || 'unknown'
+}
+
+/** The terms of an offer, each a promise made at `offer` by whoever made the offer. */
+export function promisesFromOffer(journeyId: string, offer: Pick<LedgerEvent, 'id' | 'source' | 'time' | 'data'>): DerivedPromise[] {
+  const madeBy = text(offer.data, 'madeBy') ?? asKey(offer.source)
+  const terms = Array.isArray(offer.data.terms) ? offer.data.terms : []
+  return terms.map((term, index) => {
+    const t = record(term)
+    const dueBy = text(t, 'dueBy')
+    if (dueBy && dueBy < offer.time.slice(0, 10)) {
+      throw invalid('an offer term would be due before the offer was made', [{ path: `/data/terms/${index}/dueBy`, message: `must not be before the offer (${offer.time.slice(0, 10)})` }])
+    }
+    const promiseId = derivedPromiseId(journeyId, 'offer', offer.source, offer.id, String(index))
+    const days = int(t, 'dueAfterStartDays')
+    return {
+      promiseId,
+      data: {
+        promiseId, category: text(t, 'category') ?? 'other', text: text(t, 'text') ?? '', madeBy, madeAt: 'offer', kind: 'transactional',
+        ...(dueBy ? { dueBy } : {}), ...(days !== undefined ? { dueAfterStartDays: days } : {}),
+        inheritedFrom: { kind: 'offer', id: offer.id, index },
+      },
+    }
+  })
+}
+
+export interface VacancyPromiseSource {
+  id: string
+  publishedBy: string
+  promises: readonly { category: string; text: string; dueAfterStartDays?: number }[]
+}
+
+/** What the vacancy promised, inherited by a journey hired through it, made at `vacancy` by its publisher. */
+export function promisesFromVacancy(journeyId: string, vacancy: VacancyPromiseSource): DerivedPromise[] {
+  return vacancy.promises.map((p, index) => {
+    const promiseId = derivedPromiseId(journeyId, 'vacancy', vacancy.id, String(index))
+    return {
+      promiseId,
+      data: {
+        promiseId, category: p.category, text: p.text, madeBy: asKey(vacancy.publishedBy), madeAt: 'vacancy',
+        ...(p.dueAfterStartDays !== undefined ? { dueAfterStartDays: p.dueAfterStartDays } : {}),
+        inheritedFrom: { kind: 'vacancy', id: vacancy.id, index },
+      },
+    }
+  })
+}

@@ -21,6 +21,7 @@ export const openApiInfo = {
 export const tags = [
   { name: 'events', description: 'The ledger: append CloudEvents and read the feed.' },
   { name: 'journeys', description: 'One person\'s journey from application to exit, projected from the ledger.' },
+  { name: 'promises', description: 'The promise ledger: every promise made to a person, its due date, outcome and how the person saw it.' },
   { name: 'tenants', description: 'Tenants, for operators running many.' },
   { name: 'api-keys', description: 'API keys of the caller\'s tenant.' },
   { name: 'health', description: 'Liveness and readiness.' },

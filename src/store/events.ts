@@ -4,11 +4,14 @@ import { sql, type SQL } from 'drizzle-orm'
 import type { IncomingEvent } from '../domain/cloudevent.js'
 import { isEventType } from '../domain/catalogue.js'
 import { conflict, impossible, ProblemError } from '../domain/errors.js'
-import { checkJourneyEvent, journeyFacts, type JourneyFacts } from '../domain/journey.js'
+import { checkJourneyEvent, journeyFacts, noJourney, type JourneyFacts } from '../domain/journey.js'
+import { derivedPromiseId, promisesFromOffer, promisesFromVacancy } from '../domain/promise.js'
 import type { LedgerEvent } from '../domain/ledger-event.js'
 import { checkVacancyEvent } from '../domain/vacancy.js'
 import { query, type Queryable } from './database.js'
 import { projectStream } from './projections.js'
+import { journeysOfPromises } from './promises.js'
+import { readVacancy } from './vacancies.js'
 
 export interface AppendResult {
   id: string
@@ -99,21 +102,36 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
       else published.set(s.id, events.some((e) => e.type === 'vacancy.published'))
     }
     const rows: (IncomingEvent & { version: number })[] = []
-    for (const event of pending) {
+    const takenPromiseIds = await journeysOfPromises(tx, tenantId, pending.flatMap((e) => {
+      const id = e.type === 'promise.made' ? e.data.promiseId : undefined
+      return typeof id === 'string' ? [id] : []
+    }))
+    const append = (event: IncomingEvent) => {
       const key = streamKey(event.streamKind, event.subject)
       const current = versions.get(key) ?? 0
       if (event.expectedVersion !== undefined && event.expectedVersion !== current) {
-        throw atIndex(conflict('version-mismatch', 'Stream has moved on',
-          `stream ${event.subject} is at version ${current}, not the expected ${event.expectedVersion}`), event, options.batch)
+        throw conflict('version-mismatch', 'Stream has moved on', `stream ${event.subject} is at version ${current}, not the expected ${event.expectedVersion}`)
       }
-      try {
-        if (event.streamKind === 'journey') facts.set(event.subject, checkJourneyEvent(facts.get(event.subject) ?? journeyFacts([]), event))
-        else published.set(event.subject, checkVacancyEvent(published.get(event.subject) ?? false, event))
-      } catch (error) {
-        throw atIndex(error, event, options.batch)
-      }
+      if (event.streamKind === 'journey') facts.set(event.subject, checkJourneyEvent(facts.get(event.subject) ?? noJourney, event))
+      else published.set(event.subject, checkVacancyEvent(published.get(event.subject) ?? false, event))
       versions.set(key, current + 1)
       rows.push({ ...event, version: current + 1 })
+    }
+    for (const incoming of pending) {
+      try {
+        const event = withPromiseId(incoming)
+        const owner = event.type === 'promise.made' ? takenPromiseIds.get(String(event.data.promiseId)) : undefined
+        if (owner !== undefined && owner !== event.subject) {
+          throw impossible('promise-exists', `promise ${String(event.data.promiseId)} belongs to another journey`)
+        }
+        const before = facts.get(event.subject) ?? noJourney
+        append(event)
+        for (const derived of await derivedPromises(tx, tenantId, event, before)) {
+          append({ ...event, id: `derived:${derived.promiseId}`, source: derivedSource, type: 'promise.made', data: derived.data, expectedVersion: undefined, index: -1 })
+        }
+      } catch (error) {
+        throw atIndex(error, incoming, options.batch)
+      }
     }
 
     // 5. Store them, in one statement.
@@ -126,7 +144,7 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
     for (const row of rows) {
       const ins = insertedByKey.get(`${row.source}\u0000${row.id}`)
       if (!ins) throw new Error('inserted event not returned')
-      results.set(row.index, { id: ins.id, source: ins.source, subject: ins.subject, version: ins.version, position: ins.position, duplicate: false })
+      if (row.index >= 0) results.set(row.index, { id: ins.id, source: ins.source, subject: ins.subject, version: ins.version, position: ins.position, duplicate: false })
       const key = streamKey(row.streamKind, row.subject)
       history.set(key, [...(history.get(key) ?? []), {
         id: row.id, source: row.source, type: row.type, subject: row.subject, time: row.time, data: row.data,
@@ -157,6 +175,23 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
     if (!result) throw impossible('append-incomplete', `event ${e.index} was not stored`)
     return result
   })
+}
+
+/** The source of events the ledger writes itself (promises inherited from a vacancy or an offer). */
+export const derivedSource = 'journey-ledger'
+
+/** A promise.made without a promiseId gets one derived from its source + id, so a retry names the same promise. */
+function withPromiseId(event: IncomingEvent): IncomingEvent {
+  if (event.type !== 'promise.made' || typeof event.data.promiseId === 'string') return event
+  return { ...event, data: { ...event.data, promiseId: derivedPromiseId(event.source, event.id) } }
+}
+
+/** Promises an event brings with it: an offer's terms; at the first hire, what the vacancy promised. */
+async function derivedPromises(tx: Queryable, tenantId: string, event: IncomingEvent, before: JourneyFacts) {
+  if (event.type === 'offer.made') return promisesFromOffer(event.subject, event)
+  if (event.type !== 'employee.hired' || before.hired || !before.vacancyId) return []
+  const vacancy = await readVacancy(tx, tenantId, before.vacancyId)
+  return vacancy ? promisesFromVacancy(event.subject, vacancy) : []
 }
 
 function personOf(event: IncomingEvent, facts: Map<string, JourneyFacts>): string | null {
@@ -222,5 +257,15 @@ export async function readStream(tx: Queryable, tenantId: string, kind: 'journey
     select ${eventColumns} from events
     where tenant_id = ${tenantId} and stream_kind = ${kind} and subject = ${subject} and version > ${afterVersion}
     order by version limit ${limit}`)
+  return rows.map(toLedgerEvent)
+}
+
+/** The events of one promise (made, outcomes, assessments) in world-time order. */
+export async function readPromiseEvents(tx: Queryable, tenantId: string, journeyId: string, promiseId: string): Promise<LedgerEvent[]> {
+  const rows = await query<StoredRow>(tx, sql`
+    select ${eventColumns} from events
+    where tenant_id = ${tenantId} and stream_kind = 'journey' and subject = ${journeyId}
+      and type like 'promise.%' and data ->> 'promiseId' = ${promiseId}
+    order by time, position`)
   return rows.map(toLedgerEvent)
 }

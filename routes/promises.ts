@@ -1,0 +1,208 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { randomUUID } from 'node:crypto'
+import Type, { type TSchema } from 'typebox'
+import { dataSchemas, promiseCategories, type EventType } from '../src/domain/catalogue.js'
+import { parseEvents } from '../src/domain/cloudevent.js'
+import { invalid, notFound } from '../src/domain/errors.js'
+import { isoDate } from '../src/domain/journey.js'
+import { derivedPromiseId, hasPerceptionGap, promiseStatuses } from '../src/domain/promise.js'
+import { record } from '../src/domain/ledger-event.js'
+import { principalOf } from '../src/plugins/auth.js'
+import { inTenant, type Tx } from '../src/store/database.js'
+import { appendEvents, readPromiseEvents } from '../src/store/events.js'
+import { journeyExists } from '../src/store/journeys.js'
+import { journeysOfPromises, listPromises, readPromise, type PromiseRow } from '../src/store/promises.js'
+import { retryOnDuplicate } from '../src/store/retry.js'
+import { toCloudEvent } from './events.js'
+import { Key, ListQuery, problemResponses } from './schemas.js'
+
+const nullable = (schema: TSchema) => Type.Union([schema, Type.Null()])
+const StatusSchema = Type.Enum([...promiseStatuses], {
+  type: 'string',
+  description: 'open; due (open, due within 14 days); overdue (open, past due); kept; broken; renegotiated (open again with new terms, not yet due); withdrawn. Each promise has exactly one.',
+})
+
+const PromiseSummary = {
+  id: Type.String(),
+  journeyId: Type.String(),
+  category: Type.Enum([...promiseCategories], { type: 'string' }),
+  text: Type.String(),
+  madeBy: Type.String(),
+  madeAt: nullable(Type.String({ description: 'Journey moment: vacancy, interview, offer, onboarding, employment.' })),
+  kind: nullable(Type.String()),
+  madeTime: Type.String({ format: 'date-time', description: 'When the promise was made.' }),
+  dueBy: nullable(Type.String({ format: 'date' })),
+  dueAfterStartDays: nullable(Type.Integer()),
+  dueDate: nullable(Type.String({ format: 'date', description: '`dueBy`, or the journey\'s startDate + `dueAfterStartDays`.' })),
+  status: StatusSchema,
+  closedAt: nullable(Type.String({ format: 'date-time' })),
+  cause: nullable(Type.String({ description: 'For broken promises: reneged, misunderstood or circumstances.' })),
+  renegotiations: Type.Integer(),
+  inheritedFrom: nullable(Type.Object({ kind: Type.String(), id: Type.String(), index: Type.Integer() })),
+  employeeView: nullable(Type.Object({ fulfilled: Type.Integer({ minimum: 1, maximum: 5 }), assessedAt: Type.String({ format: 'date-time' }) })),
+  gap: Type.Boolean({ description: 'true when the employer says kept and the employee\'s latest assessment is 2 or lower.' }),
+}
+
+const PromiseSchema = Type.Object(PromiseSummary, { $id: 'Promise', title: 'Promise' })
+const PromiseDetailSchema = Type.Object({
+  ...PromiseSummary,
+  employerView: Type.Object({ outcome: StatusSchema, closedAt: nullable(Type.String({ format: 'date-time' })) }),
+  employeeComment: nullable(Type.String({ description: 'The latest assessment\'s comment.' })),
+  history: Type.Array(Type.Ref('StoredEvent')),
+}, { $id: 'PromiseDetail', title: 'PromiseDetail' })
+
+function promiseView(p: PromiseRow) {
+  return {
+    id: p.id, journeyId: p.journeyId, category: p.category, text: p.text, madeBy: p.madeBy, madeAt: p.madeAt, kind: p.kind,
+    madeTime: p.madeTime, dueBy: p.dueBy, dueAfterStartDays: p.dueAfterStartDays, dueDate: p.dueDate, status: p.status,
+    closedAt: p.closedAt, cause: p.brokenCause, renegotiations: p.renegotiations, inheritedFrom: p.inheritedFrom,
+    employeeView: p.assessedFulfilled !== null && p.assessedAt !== null ? { fulfilled: p.assessedFulfilled, assessedAt: p.assessedAt } : null,
+    gap: hasPerceptionGap({ outcome: p.status === 'kept' ? 'kept' : 'open', assessedFulfilled: p.assessedFulfilled }),
+  }
+}
+
+async function promiseDetail(tx: Tx, tenantId: string, id: string, now: Date) {
+  const row = await readPromise(tx, tenantId, id, isoDate(now))
+  if (!row) throw notFound(`no promise ${id}`)
+  const history = await readPromiseEvents(tx, tenantId, row.journeyId, id)
+  const lastAssessment = history.filter((e) => e.type === 'promise.assessed').at(-1)
+  const comment = lastAssessment?.data.comment
+  return {
+    ...promiseView(row),
+    employerView: { outcome: row.status, closedAt: row.closedAt },
+    employeeComment: typeof comment === 'string' ? comment : null,
+    history: history.map(toCloudEvent),
+  }
+}
+
+/** The event source for what a person records through the API: the key that recorded it. */
+function apiSource(request: FastifyRequest): string {
+  return `api:${principalOf(request).keyId}`
+}
+
+/** An event id that a retry with the same Idempotency-Key reproduces, so the ledger dedupes it too. */
+function eventId(request: FastifyRequest): string {
+  const key = request.headers['idempotency-key']
+  return typeof key === 'string' && key.length > 0 ? `idem:${key}` : randomUUID()
+}
+
+const outcomeActions: { path: string; type: EventType; summary: string }[] = [
+  { path: 'keep', type: 'promise.kept', summary: 'Record that the promise was kept' },
+  { path: 'break', type: 'promise.broken', summary: 'Record that the promise was broken' },
+  { path: 'renegotiate', type: 'promise.renegotiated', summary: 'Reopen the promise with new terms' },
+  { path: 'withdraw', type: 'promise.withdrawn', summary: 'Withdraw the promise' },
+  { path: 'assess', type: 'promise.assessed', summary: 'Record the employee\'s own view of the promise' },
+]
+
+/** The body of an action: the event's data schema without the fields the server fills in. */
+function bodyOf(type: EventType, omit: string[]): TSchema {
+  const schema = dataSchemas[type]
+  const properties = Object.fromEntries(Object.entries(schema.properties).filter(([k]) => !omit.includes(k)))
+  const required = Array.isArray(schema.required) ? schema.required.filter((k: unknown) => typeof k === 'string' && !omit.includes(k)) : []
+  const { $id: _id, title: _title, ...rest } = { ...schema, $id: undefined, title: undefined }
+  return { ...rest, properties, required }
+}
+
+/** Named components this module's routes refer to; the app registers them at the root. */
+export const promiseSchemas = [PromiseSchema, PromiseDetailSchema]
+
+const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
+
+  /** Records one promise event through the same append path as POST /v1/events, and answers with the promise. */
+  async function recordPromiseEvent(request: FastifyRequest, type: EventType, journeyId: string | null, promiseId: string, body: unknown) {
+    const { tenantId } = principalOf(request)
+    const now = app.config.now()
+    return retryOnDuplicate(() => inTenant(app.db, tenantId, async (tx) => {
+      const subject = journeyId ?? (await journeysOfPromises(tx, tenantId, [promiseId])).get(promiseId)
+      if (!subject) throw notFound(`no promise ${promiseId}`)
+      if (!(await journeyExists(tx, tenantId, subject))) throw notFound(`no journey ${subject}`)
+      const data = { ...record(body), promiseId }
+      const events = parseEvents({ specversion: '1.0', id: eventId(request), source: apiSource(request), type, subject, time: now.toISOString(), data }, now)
+      await appendEvents(tx, tenantId, events, { batch: false })
+      return promiseDetail(tx, tenantId, promiseId, now)
+    }))
+  }
+
+  app.post('/v1/journeys/:journeyId/promises', {
+    config: { scope: 'promises:write' },
+    schema: {
+      tags: ['promises'],
+      summary: 'Record a promise made to the person on this journey',
+      description: 'Records `promise.made` on the journey\'s stream. `promiseId` is yours to choose (a client key); without it the server makes one. `dueBy` must not be before today.',
+      params: Type.Object({ journeyId: Key('The journey.') }),
+      body: bodyOf('promise.made', ['inheritedFrom']),
+      response: { 201: Type.Ref('PromiseDetail'), ...problemResponses(404, 409, 422) },
+    },
+  }, async (request, reply) => {
+    const body = record(request.body)
+    const given = typeof body.promiseId === 'string' ? body.promiseId : undefined
+    const promiseId = given ?? derivedPromiseId(apiSource(request), eventId(request))
+    const detail = await recordPromiseEvent(request, 'promise.made', request.params.journeyId, promiseId, body)
+    return reply.code(201).send(detail)
+  })
+
+  for (const action of outcomeActions) {
+    app.post(`/v1/promises/:promiseId/${action.path}`, {
+      config: { scope: 'promises:write' },
+      schema: {
+        tags: ['promises'],
+        summary: action.summary,
+        description: `Records \`${action.type}\` on the promise's journey, through the same rules as \`POST /v1/events\`.${action.type === 'promise.assessed' ? ' Allowed at any time: the employee\'s view is theirs.' : ' A promise already kept, broken or withdrawn: 409.'}`,
+        params: Type.Object({ promiseId: Key('The promise.') }),
+        body: bodyOf(action.type, ['promiseId']),
+        response: { 200: Type.Ref('PromiseDetail'), ...problemResponses(404, 409, 422) },
+      },
+    }, async (request) => recordPromiseEvent(request, action.type, null, request.params.promiseId, request.body))
+  }
+
+  app.get('/v1/promises/:promiseId', {
+    config: { scope: 'events:read' },
+    schema: {
+      tags: ['promises'],
+      summary: 'One promise: its history, the employer\'s outcome and the employee\'s view',
+      params: Type.Object({ promiseId: Key('The promise.') }),
+      response: { 200: Type.Ref('PromiseDetail'), ...problemResponses(404) },
+    },
+  }, async (request) => {
+    const { tenantId } = principalOf(request)
+    return inTenant(app.db, tenantId, (tx) => promiseDetail(tx, tenantId, request.params.promiseId, app.config.now()))
+  })
+
+  app.get('/v1/promises', {
+    config: { scope: 'events:read' },
+    schema: {
+      tags: ['promises'],
+      summary: 'List promises',
+      description: 'Ordered by due date (promises without one last), then id. Filters combine with AND. Status is computed against today.',
+      querystring: Type.Object({
+        status: Type.Optional(StatusSchema),
+        journeyId: Type.Optional(Key('Promises of one journey.')),
+        madeBy: Type.Optional(Key('Promises made by this recruiter or manager.')),
+        category: Type.Optional(Type.Enum([...promiseCategories], { type: 'string' })),
+        dueBefore: Type.Optional(Type.String({ format: 'date', description: 'Due strictly before this date.' })),
+        ...ListQuery,
+      }),
+      response: { 200: Type.Object({ data: Type.Array(Type.Ref('Promise')), nextCursor: nullable(Type.String()) }, { title: 'PromiseList' }), ...problemResponses() },
+    },
+  }, async (request) => {
+    const { tenantId } = principalOf(request)
+    const { cursor, limit = 50, ...filters } = request.query
+    const after = cursor === undefined ? undefined : decodePromiseCursor(cursor)
+    if (cursor !== undefined && !after) throw invalid('the cursor is not valid', [{ path: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
+    const today = isoDate(app.config.now())
+    const rows = await inTenant(app.db, tenantId, (tx) => listPromises(tx, tenantId, { ...filters, after, limit, today }))
+    const last = rows[rows.length - 1]
+    return {
+      data: rows.map(promiseView),
+      nextCursor: last && rows.length === limit ? Buffer.from(`${last.dueKey}|${last.id}`).toString('base64url') : null,
+    }
+  })
+}
+
+function decodePromiseCursor(raw: string): { dueKey: string; id: string } | undefined {
+  const match = /^(\d{4}-\d{2}-\d{2}|infinity)\|([A-Za-z0-9._:@-]{1,128})$/.exec(Buffer.from(raw, 'base64url').toString())
+  return match?.[1] && match[2] ? { dueKey: match[1], id: match[2] } : undefined
+}
+
+export default promiseRoutes

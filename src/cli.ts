@@ -1,0 +1,93 @@
+// The `journey` command: operations run directly against the database when no server holds it
+// (PGlite allows one process at a time).
+import { parseArgs } from 'node:util'
+import { loadConfig, type Config } from './config.js'
+import { scopes, type Scope } from './domain/keys.js'
+import { inTenant, migrateDatabase, openDatabase, type Database } from './store/database.js'
+import { rebuildProjections } from './store/rebuild.js'
+import { createApiKey, createTenant, listTenants } from './store/tenants.js'
+
+const usage = `journey <command>
+
+  migrate                                   apply database migrations
+  tenants create --name NAME                create a tenant; prints its admin key once
+  tenants list                              list tenants
+  keys create --tenant ID --name NAME --scopes a,b   create an API key; prints it once
+  projections rebuild [--tenant ID]         replay the ledger into every projection
+
+Configuration comes from the environment (DATABASE_URL, DATA_DIR, ...), as for the server.`
+
+function out(line: string) {
+  process.stdout.write(`${line}\n`)
+}
+
+async function withDatabase<T>(config: Config, work: (database: Database) => Promise<T>): Promise<T> {
+  const options = { databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 }
+  const database = await openDatabase(options)
+  try {
+    await migrateDatabase(database, options)
+    return await work(database)
+  } finally {
+    await database.close()
+  }
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (!value) throw new Error(`${flag} is required\n\n${usage}`)
+  return value
+}
+
+function parseScopes(raw: string): Scope[] {
+  const wanted = raw.split(',').map((s) => s.trim()).filter(Boolean)
+  const unknown = wanted.filter((s) => !scopes.some((known) => known === s))
+  if (unknown.length > 0 || wanted.length === 0) throw new Error(`--scopes takes a comma-separated list of: ${scopes.join(', ')}`)
+  return scopes.filter((s) => wanted.includes(s))
+}
+
+export async function runCli(argv: string[], config: Config = loadConfig()): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' }, tenant: { type: 'string' }, scopes: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  })
+  const command = positionals.join(' ')
+  if (values.help || command === '') {
+    out(usage)
+    return
+  }
+  switch (command) {
+    case 'migrate':
+      await withDatabase(config, async () => out('migrations applied'))
+      return
+    case 'tenants create':
+      await withDatabase(config, async ({ db }) => {
+        const tenant = await createTenant(db, required(values.name, '--name'))
+        out(JSON.stringify(tenant, null, 2))
+      })
+      return
+    case 'tenants list':
+      await withDatabase(config, async ({ db }) => out(JSON.stringify(await listTenants(db), null, 2)))
+      return
+    case 'keys create':
+      await withDatabase(config, async ({ db }) => {
+        const tenantId = required(values.tenant, '--tenant')
+        const key = await inTenant(db, tenantId, (tx) => createApiKey(tx, tenantId, required(values.name, '--name'), parseScopes(required(values.scopes, '--scopes'))))
+        out(JSON.stringify(key, null, 2))
+      })
+      return
+    case 'projections rebuild':
+      await withDatabase(config, async ({ db }) => {
+        const report = await rebuildProjections(db, {
+          tenantId: values.tenant,
+          onProgress: (r) => process.stderr.write(`\r${r.streams} streams, ${r.events} events`),
+        })
+        process.stderr.write('\n')
+        out(JSON.stringify({ ...report, eventsPerSecond: Math.round(report.events / Math.max(report.ms / 1000, 0.001)) }))
+      })
+      return
+    default:
+      throw new Error(`unknown command: ${command}\n\n${usage}`)
+  }
+}

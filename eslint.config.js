@@ -11,6 +11,7 @@ const nodeGlobals = Object.fromEntries(
 
 export default defineConfig([
   globalIgnores([
+    'scratch/',
     'node_modules/',
     'dist/',
     'data/',
@@ -25,7 +26,7 @@ export default defineConfig([
     languageOptions: { globals: nodeGlobals },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
     },
   },
 ])

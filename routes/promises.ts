@@ -100,8 +100,8 @@ function bodyOf(type: EventType, omit: string[]): TSchema {
   const schema = dataSchemas[type]
   const properties = Object.fromEntries(Object.entries(schema.properties).filter(([k]) => !omit.includes(k)))
   const required = Array.isArray(schema.required) ? schema.required.filter((k: unknown) => typeof k === 'string' && !omit.includes(k)) : []
-  const { $id: _id, title: _title, ...rest } = { ...schema, $id: undefined, title: undefined }
-  return { ...rest, properties, required }
+  const description: unknown = Reflect.get(schema, 'description')
+  return Type.Object({}, { additionalProperties: false, description: typeof description === 'string' ? description : undefined, properties, required })
 }
 
 /** Named components this module's routes refer to; the app registers them at the root. */

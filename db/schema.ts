@@ -48,6 +48,9 @@ export const events = pgTable('events', {
   time: tstz('time').notNull(),
   data: jsonb('data').notNull(),
   personId: text('person_id'),
+  // The event's personal fields, sealed under the person's data key (AES-256-GCM, base64); in
+  // `data` those fields stand as null. Erasure destroys the key, leaving only ciphertext.
+  sealed: text('sealed'),
   recordedAt: tstz('recorded_at').notNull().default(sql`now()`),
 }, (t) => [
   primaryKey({ columns: [t.tenantId, t.position] }),
@@ -106,7 +109,9 @@ export const promises = pgTable('promises', {
   id: text('id').notNull(),
   journeyId: text('journey_id').notNull(),
   category: text('category').notNull(),
-  text: text('text').notNull(),
+  // The promise's words are personal data: the projection names the event holding them (sealed).
+  textSource: text('text_source'),
+  textEventId: text('text_event_id'),
   madeBy: text('made_by').notNull(),
   madeAt: text('made_at'),
   kind: text('kind'),
@@ -138,10 +143,40 @@ export const idempotencyKeys = pgTable('idempotency_keys', {
   key: text('key').notNull(),
   requestHash: text('request_hash').notNull(),
   statusCode: integer('status_code'),
-  response: jsonb('response'),
+  // The first response, sealed under the master key (it may hold personal fields).
+  response: text('response'),
+  personId: text('person_id'),
   createdAt: tstz('created_at').notNull().default(sql`now()`),
   completedAt: tstz('completed_at'),
 }, (t) => [
   primaryKey({ columns: [t.tenantId, t.key] }),
   index('idempotency_keys_created').on(t.tenantId, t.createdAt),
 ])
+
+export const personKeys = pgTable('person_keys', {
+  tenantId: text('tenant_id').notNull(),
+  personId: text('person_id').notNull(),
+  // The person's data key wrapped by the master key; null once erased.
+  wrappedKey: text('wrapped_key'),
+  createdAt: tstz('created_at').notNull().default(sql`now()`),
+  erasedAt: tstz('erased_at'),
+  erasedReason: text('erased_reason'),
+}, (t) => [primaryKey({ columns: [t.tenantId, t.personId] })])
+
+export const masterKeyCheck = pgTable('master_key_check', {
+  tenantId: text('tenant_id').notNull(),
+  // A known value sealed under the master key: a wrong key fails to open it at start-up.
+  verifier: text('verifier').notNull(),
+  fingerprint: text('fingerprint').notNull(),
+}, (t) => [primaryKey({ columns: [t.tenantId] })])
+
+export const audit = pgTable('audit', {
+  tenantId: text('tenant_id').notNull(),
+  id: bigint('id', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  at: tstz('at').notNull().default(sql`now()`),
+  actor: text('actor').notNull(),
+  action: text('action').notNull(),
+  targetType: text('target_type').notNull(),
+  targetId: text('target_id').notNull(),
+  details: jsonb('details').notNull(),
+}, (t) => [primaryKey({ columns: [t.tenantId, t.id] })])

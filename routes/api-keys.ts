@@ -3,6 +3,7 @@ import Type from 'typebox'
 import { notFound } from '../src/domain/errors.js'
 import { scopes } from '../src/domain/keys.js'
 import { principalOf } from '../src/plugins/auth.js'
+import { writeAudit } from '../src/store/audit.js'
 import { inTenant } from '../src/store/database.js'
 import { createApiKey, listApiKeys, revokeApiKey } from '../src/store/tenants.js'
 import { problemResponses } from './schemas.js'
@@ -33,9 +34,13 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
   }, async (request, reply) => {
-    const { tenantId } = principalOf(request)
+    const { tenantId, keyId } = principalOf(request)
     const granted = scopes.filter((s) => request.body.scopes.includes(s))
-    const created = await inTenant(app.db, tenantId, (tx) => createApiKey(tx, tenantId, request.body.name, granted))
+    const created = await inTenant(app.db, tenantId, async (tx) => {
+      const key = await createApiKey(tx, tenantId, request.body.name, granted)
+      await writeAudit(tx, tenantId, { actor: keyId, action: 'api-key.created', targetType: 'api-key', targetId: key.id, details: { scopes: granted.join(' ') } })
+      return key
+    })
     return reply.code(201).send(created)
   })
 
@@ -60,8 +65,12 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       response: { 204: Type.Null({ description: 'Revoked.' }), ...problemResponses(404) },
     },
   }, async (request, reply) => {
-    const { tenantId } = principalOf(request)
-    const revoked = await inTenant(app.db, tenantId, (tx) => revokeApiKey(tx, request.params.id))
+    const { tenantId, keyId } = principalOf(request)
+    const revoked = await inTenant(app.db, tenantId, async (tx) => {
+      const done = await revokeApiKey(tx, request.params.id)
+      if (done) await writeAudit(tx, tenantId, { actor: keyId, action: 'api-key.revoked', targetType: 'api-key', targetId: request.params.id })
+      return done
+    })
     if (!revoked) throw notFound(`no API key ${request.params.id}`)
     app.forgetKeys()
     return reply.code(204).send(null)

@@ -6,6 +6,7 @@ import { invalid, notFound } from '../src/domain/errors.js'
 import type { LedgerEvent } from '../src/domain/ledger-event.js'
 import { principalOf } from '../src/plugins/auth.js'
 import { inTenant } from '../src/store/database.js'
+import { openEvents } from '../src/store/keyring.js'
 import { appendEvents, decodeCursor, encodeCursor, readFeed, readStream } from '../src/store/events.js'
 import { retryOnDuplicate } from '../src/store/retry.js'
 import { journeyExists } from '../src/store/journeys.js'
@@ -23,6 +24,7 @@ export const StoredEventSchema = Type.Object({
   version: Type.Integer({ description: 'Position of the event in its stream (1, 2, ...).' }),
   position: Type.Integer({ description: 'Position in the tenant\'s ledger (increasing, not gap-free).' }),
   recordedtime: Type.String({ format: 'date-time', description: 'When the ledger stored it.' }),
+  erased: Type.Optional(Type.Boolean({ description: 'true when the person was erased: the personal fields of `data` are null for good.' })),
 }, { $id: 'StoredEvent', title: 'StoredEvent', description: 'A CloudEvent as stored in the ledger, with its stream version and ledger position.' })
 
 const AppendResultSchema = Type.Object({
@@ -35,6 +37,7 @@ export function toCloudEvent(e: LedgerEvent) {
   return {
     specversion: '1.0' as const, id: e.id, source: e.source, type: e.type, subject: e.subject, time: e.time,
     datacontenttype: 'application/json' as const, data: e.data, version: e.version, position: e.position, recordedtime: e.recordedAt,
+    ...(e.erased ? { erased: true } : {}),
   }
 }
 
@@ -72,7 +75,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { tenantId } = principalOf(request)
     const events = parseEvents(request.body, app.config.now())
     const results = await retryOnDuplicate(() => inTenant(app.db, tenantId, (tx) =>
-      appendEvents(tx, tenantId, events, { batch: Array.isArray(request.body) })))
+      appendEvents(tx, tenantId, events, { batch: Array.isArray(request.body), keyring: app.keyring })))
     return reply.code(201).send({ data: results })
   })
 
@@ -97,7 +100,10 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const token = after ?? cursor
     const position = token === undefined ? undefined : decodeCursor(token)
     if (token !== undefined && !position) throw invalid('the cursor is not valid', [{ path: after !== undefined ? '/after' : '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
-    const page = await inTenant(app.db, tenantId, (tx) => readFeed(tx, tenantId, { after: position, type, subject, limit }))
+    const page = await inTenant(app.db, tenantId, async (tx) => {
+      const read = await readFeed(tx, tenantId, { after: position, type, subject, limit })
+      return { ...read, events: await openEvents(tx, app.keyring, tenantId, read.events) }
+    })
     return { data: page.events.map(toCloudEvent), nextCursor: page.next ? encodeCursor(page.next) : null }
   })
 
@@ -118,7 +124,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (!Number.isSafeInteger(afterVersion) || afterVersion < 0) throw invalid('the cursor is not valid', [{ path: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
     const events = await inTenant(app.db, tenantId, async (tx) => {
       if (!(await journeyExists(tx, tenantId, journeyId))) throw notFound(`no journey ${journeyId}`)
-      return readStream(tx, tenantId, 'journey', journeyId, afterVersion, limit)
+      return openEvents(tx, app.keyring, tenantId, await readStream(tx, tenantId, 'journey', journeyId, afterVersion, limit))
     })
     const last = events[events.length - 1]
     return {

@@ -77,7 +77,7 @@ export function journeyView(row: JourneyRow, counts: PromiseCounts, now: Date) {
   }
 }
 
-async function withCounts(tx: Tx, tenantId: string, rows: JourneyRow[], now: Date) {
+export async function journeyViews(tx: Tx, tenantId: string, rows: JourneyRow[], now: Date) {
   const counts = await journeyPromiseCounts(tx, tenantId, rows.map((r) => r.id), now)
   return rows.map((row) => journeyView(row, counts.get(row.id) ?? emptyCounts, now))
 }
@@ -103,7 +103,7 @@ const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return inTenant(app.db, tenantId, async (tx) => {
       const row = await readJourney(tx, tenantId, request.params.journeyId)
       if (!row) throw notFound(`no journey ${request.params.journeyId}`)
-      const [view] = await withCounts(tx, tenantId, [row], now)
+      const [view] = await journeyViews(tx, tenantId, [row], now)
       return view
     })
   })
@@ -137,7 +137,7 @@ const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const rows = await listJourneys(tx, tenantId, { ...filters, afterId, limit, today: isoDate(now), now })
       const last = rows[rows.length - 1]
       return {
-        data: await withCounts(tx, tenantId, rows, now),
+        data: await journeyViews(tx, tenantId, rows, now),
         nextCursor: last && rows.length === limit ? Buffer.from(last.id).toString('base64url') : null,
       }
     })

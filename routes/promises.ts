@@ -11,7 +11,8 @@ import { record } from '../src/domain/ledger-event.js'
 import { principalOf } from '../src/plugins/auth.js'
 import { inTenant, type Tx } from '../src/store/database.js'
 import { appendEvents, readPromiseEvents } from '../src/store/events.js'
-import { journeyExists } from '../src/store/journeys.js'
+import { openEvents, type Keyring } from '../src/store/keyring.js'
+import { readJourney } from '../src/store/journeys.js'
 import { journeysOfPromises, listPromises, readPromise, type PromiseRow } from '../src/store/promises.js'
 import { retryOnDuplicate } from '../src/store/retry.js'
 import { toCloudEvent } from './events.js'
@@ -27,7 +28,8 @@ const PromiseSummary = {
   id: Type.String(),
   journeyId: Type.String(),
   category: Type.Enum([...promiseCategories], { type: 'string' }),
-  text: Type.String(),
+  text: nullable(Type.String({ description: 'The promise in words (personal data): null once the person is erased.' })),
+  erased: Type.Optional(Type.Boolean({ description: 'true when the person was erased.' })),
   madeBy: Type.String(),
   madeAt: nullable(Type.String({ description: 'Journey moment: vacancy, interview, offer, onboarding, employment.' })),
   kind: nullable(Type.String()),
@@ -52,9 +54,9 @@ const PromiseDetailSchema = Type.Object({
   history: Type.Array(Type.Ref('StoredEvent')),
 }, { $id: 'PromiseDetail', title: 'PromiseDetail' })
 
-function promiseView(p: PromiseRow) {
+export function promiseView(p: PromiseRow) {
   return {
-    id: p.id, journeyId: p.journeyId, category: p.category, text: p.text, madeBy: p.madeBy, madeAt: p.madeAt, kind: p.kind,
+    id: p.id, journeyId: p.journeyId, category: p.category, text: p.text, ...(p.erased ? { erased: true } : {}), madeBy: p.madeBy, madeAt: p.madeAt, kind: p.kind,
     madeTime: p.madeTime, dueBy: p.dueBy, dueAfterStartDays: p.dueAfterStartDays, dueDate: p.dueDate, status: p.status,
     closedAt: p.closedAt, cause: p.brokenCause, renegotiations: p.renegotiations, inheritedFrom: p.inheritedFrom,
     employeeView: p.assessedFulfilled !== null && p.assessedAt !== null ? { fulfilled: p.assessedFulfilled, assessedAt: p.assessedAt } : null,
@@ -62,10 +64,10 @@ function promiseView(p: PromiseRow) {
   }
 }
 
-async function promiseDetail(tx: Tx, tenantId: string, id: string, now: Date) {
-  const row = await readPromise(tx, tenantId, id, isoDate(now))
+async function promiseDetail(tx: Tx, keyring: Keyring, tenantId: string, id: string, now: Date) {
+  const row = await readPromise(tx, keyring, tenantId, id, isoDate(now))
   if (!row) throw notFound(`no promise ${id}`)
-  const history = await readPromiseEvents(tx, tenantId, row.journeyId, id)
+  const history = await openEvents(tx, keyring, tenantId, await readPromiseEvents(tx, tenantId, row.journeyId, id))
   const lastAssessment = history.filter((e) => e.type === 'promise.assessed').at(-1)
   const comment = lastAssessment?.data.comment
   return {
@@ -116,11 +118,13 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return retryOnDuplicate(() => inTenant(app.db, tenantId, async (tx) => {
       const subject = journeyId ?? (await journeysOfPromises(tx, tenantId, [promiseId])).get(promiseId)
       if (!subject) throw notFound(`no promise ${promiseId}`)
-      if (!(await journeyExists(tx, tenantId, subject))) throw notFound(`no journey ${subject}`)
+      const journey = await readJourney(tx, tenantId, subject)
+      if (!journey) throw notFound(`no journey ${subject}`)
+      request.responsePersonId = journey.personId
       const data = { ...record(body), promiseId }
       const events = parseEvents({ specversion: '1.0', id: eventId(request), source: apiSource(request), type, subject, time: now.toISOString(), data }, now)
-      await appendEvents(tx, tenantId, events, { batch: false })
-      return promiseDetail(tx, tenantId, promiseId, now)
+      await appendEvents(tx, tenantId, events, { batch: false, keyring: app.keyring })
+      return promiseDetail(tx, app.keyring, tenantId, promiseId, now)
     }))
   }
 
@@ -166,7 +170,7 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const { tenantId } = principalOf(request)
-    return inTenant(app.db, tenantId, (tx) => promiseDetail(tx, tenantId, request.params.promiseId, app.config.now()))
+    return inTenant(app.db, tenantId, (tx) => promiseDetail(tx, app.keyring, tenantId, request.params.promiseId, app.config.now()))
   })
 
   app.get('/v1/promises', {
@@ -191,7 +195,7 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const after = cursor === undefined ? undefined : decodePromiseCursor(cursor)
     if (cursor !== undefined && !after) throw invalid('the cursor is not valid', [{ path: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
     const today = isoDate(app.config.now())
-    const rows = await inTenant(app.db, tenantId, (tx) => listPromises(tx, tenantId, { ...filters, after, limit, today }))
+    const rows = await inTenant(app.db, tenantId, (tx) => listPromises(tx, app.keyring, tenantId, { ...filters, after, limit, today }))
     const last = rows[rows.length - 1]
     return {
       data: rows.map(promiseView),

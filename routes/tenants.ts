@@ -27,7 +27,7 @@ const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
   }, async (request, reply) => {
-    const tenant = await createTenant(app.db, request.body.name)
+    const tenant = await createTenant(app.db, request.body.name, { actor: 'operator' })
     request.log.info({ tenantId: tenant.id }, 'tenant created')
     return reply.code(201).send(tenant)
   })

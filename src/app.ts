@@ -8,12 +8,15 @@ import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin from './plugins/errors.js'
 import idempotencyPlugin from './plugins/idempotency.js'
+import keyringPlugin from './plugins/keyring.js'
 import lifecyclePlugin from './plugins/lifecycle.js'
 import { sharedSchemas } from '../routes/schemas.js'
 import apiKeyRoutes, { apiKeySchemas } from '../routes/api-keys.js'
 import eventRoutes, { eventSchemas } from '../routes/events.js'
+import auditRoutes, { auditSchemas } from '../routes/audit.js'
 import healthRoutes from '../routes/health.js'
 import journeyRoutes, { journeySchemas } from '../routes/journeys.js'
+import peopleRoutes, { peopleSchemas } from '../routes/people.js'
 import promiseRoutes, { promiseSchemas } from '../routes/promises.js'
 import tenantRoutes, { tenantSchemas } from '../routes/tenants.js'
 
@@ -30,7 +33,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
-  for (const schema of [...sharedSchemas, ...eventSchemas, ...journeySchemas, ...promiseSchemas, ...tenantSchemas, ...apiKeySchemas]) {
+  for (const schema of [...sharedSchemas, ...eventSchemas, ...journeySchemas, ...promiseSchemas, ...tenantSchemas, ...apiKeySchemas, ...peopleSchemas, ...auditSchemas]) {
     app.addSchema(schema)
   }
   // JSON bodies only: anything else is a 415, not a string handed to a handler.
@@ -40,6 +43,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(errorsPlugin)
   await app.register(lifecyclePlugin)
   await app.register(dbPlugin, { config })
+  await app.register(keyringPlugin)
   await app.register(authPlugin)
   await app.register(idempotencyPlugin)
   await app.register(docsPlugin)
@@ -50,5 +54,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(promiseRoutes)
   await app.register(tenantRoutes)
   await app.register(apiKeyRoutes)
+  await app.register(peopleRoutes)
+  await app.register(auditRoutes)
   return app
 }

@@ -63,7 +63,7 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
       return
     case 'tenants create':
       await withDatabase(config, async ({ db }) => {
-        const tenant = await createTenant(db, required(values.name, '--name'))
+        const tenant = await createTenant(db, required(values.name, '--name'), { actor: 'cli' })
         out(JSON.stringify(tenant, null, 2))
       })
       return

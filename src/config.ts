@@ -14,6 +14,8 @@ const EnvSchema = Type.Object({
   SHUTDOWN_GRACE_MS: Type.Integer({ minimum: 0, default: 10_000 }),
   JOURNEY_BOOTSTRAP_KEY: Type.Optional(Type.String({ minLength: 16 })),
   JOURNEY_OPERATOR_KEY: Type.Optional(Type.String({ minLength: 16 })),
+  JOURNEY_MASTER_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  JOURNEY_RETENTION_FREE_TEXT_MONTHS: Type.Optional(Type.Integer({ minimum: 1, maximum: 1200 })),
 })
 type Env = Static<typeof EnvSchema>
 const checkEnv = Compile(EnvSchema)
@@ -31,13 +33,20 @@ export interface Config {
   shutdownGraceMs: number
   bootstrapKey?: string
   operatorKey?: string
+  /**
+   * Wraps every person's data key (32 bytes, hex or base64). Required with DATABASE_URL; on the
+   * embedded default one is generated into the data directory on first start.
+   */
+  masterKey?: string
+  /** Free-text personal fields are erased this many months after a person's last journey ended; unset keeps them. */
+  retentionFreeTextMonths?: number
   /** The clock every domain rule reads; tests inject a fixed one. */
   now: () => Date
   /** Where the one-time generated admin key is announced (stdout by default). */
   announce: (message: string) => void
 }
 
-const numeric = new Set(['PORT', 'DB_POOL_SIZE', 'BODY_LIMIT', 'SHUTDOWN_GRACE_MS'])
+const numeric = new Set(['PORT', 'DB_POOL_SIZE', 'BODY_LIMIT', 'SHUTDOWN_GRACE_MS', 'JOURNEY_RETENTION_FREE_TEXT_MONTHS'])
 
 export class ConfigError extends Error {}
 
@@ -71,6 +80,8 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
     bootstrapKey: env.JOURNEY_BOOTSTRAP_KEY,
     operatorKey: env.JOURNEY_OPERATOR_KEY,
+    masterKey: env.JOURNEY_MASTER_KEY,
+    retentionFreeTextMonths: env.JOURNEY_RETENTION_FREE_TEXT_MONTHS,
     now: () => new Date(),
     announce: (message) => process.stdout.write(`${message}\n`),
     ...overrides,

@@ -14,6 +14,12 @@ export interface LedgerEvent {
   version: number
   position: number
   recordedAt: string
+  /** The person whose data key seals this event's personal fields. */
+  personId: string | null
+  /** The personal fields, sealed (see store/keyring.ts); in `data` they stand as null. */
+  sealed: string | null
+  /** Set on read when the person was erased: the personal fields stay null for good. */
+  erased?: boolean
 }
 
 export function text(data: EventData, key: string): string | undefined {

@@ -18,7 +18,8 @@ export interface PromiseRecord {
   id: string
   journeyId: string
   category: string
-  text: string
+  /** The event whose (sealed) data holds the promise's current words: the made event, or the last renegotiation with new text. */
+  textRef: { source: string; eventId: string }
   madeBy: string
   madeAt: string | null
   kind: string | null
@@ -106,7 +107,7 @@ function made(e: LedgerEvent, journeyId: string): PromiseRecord {
   const from = record(d.inheritedFrom)
   const fromKind = text(from, 'kind')
   return {
-    id: text(d, 'promiseId') ?? '', journeyId, category: text(d, 'category') ?? 'other', text: text(d, 'text') ?? '',
+    id: text(d, 'promiseId') ?? '', journeyId, category: text(d, 'category') ?? 'other', textRef: { source: e.source, eventId: e.id },
     madeBy: text(d, 'madeBy') ?? '', madeAt: text(d, 'madeAt') ?? null, kind: text(d, 'kind') ?? null, madeTime: e.time,
     dueBy: text(d, 'dueBy') ?? null, dueAfterStartDays: int(d, 'dueAfterStartDays') ?? null, dueDate: null,
     outcome: 'open', closedAt: null, brokenCause: null, renegotiations: 0, lastRenegotiationAgreed: null,
@@ -126,7 +127,8 @@ function apply(p: PromiseRecord, e: LedgerEvent, d: EventData): void {
       return
     case 'promise.renegotiated':
       p.renegotiations += 1
-      p.text = text(d, 'text') ?? p.text
+      // Personal fields are null in stored data (sealed), so "had new words" is: the field is there.
+      if ('text' in d) p.textRef = { source: e.source, eventId: e.id }
       if (text(d, 'dueBy')) {
         p.dueBy = text(d, 'dueBy') ?? null
         p.dueAfterStartDays = null

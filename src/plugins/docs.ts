@@ -22,6 +22,8 @@ export const tags = [
   { name: 'events', description: 'The ledger: append CloudEvents and read the feed.' },
   { name: 'journeys', description: 'One person\'s journey from application to exit, projected from the ledger.' },
   { name: 'promises', description: 'The promise ledger: every promise made to a person, its due date, outcome and how the person saw it.' },
+  { name: 'people', description: 'Data-subject access and erasure (crypto-shredding).' },
+  { name: 'audit', description: 'The append-only audit trail.' },
   { name: 'tenants', description: 'Tenants, for operators running many.' },
   { name: 'api-keys', description: 'API keys of the caller\'s tenant.' },
   { name: 'health', description: 'Liveness and readiness.' },

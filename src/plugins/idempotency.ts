@@ -11,6 +11,8 @@ import { problemContentType } from './errors.js'
 declare module 'fastify' {
   interface FastifyRequest {
     idempotencyKey: string | null
+    /** The person a response is about, set by routes whose responses carry personal fields. */
+    responsePersonId: string | null
   }
 }
 
@@ -22,6 +24,8 @@ function requestHash(request: FastifyRequest): string {
 
 async function idempotencyPlugin(app: FastifyInstance) {
   app.decorateRequest('idempotencyKey', null)
+  app.decorateRequest('responsePersonId', null)
+  const aad = (tenantId: string, key: string) => `idempotency/${tenantId}/${key}`
 
   app.addHook('preHandler', async (request, reply) => {
     if (request.method !== 'POST' || !request.principal) return
@@ -40,7 +44,8 @@ async function idempotencyPlugin(app: FastifyInstance) {
     if (claim.state === 'replay') {
       reply.header('idempotent-replayed', 'true')
       reply.code(claim.statusCode).type(claim.statusCode >= 400 ? problemContentType : 'application/json')
-      return reply.send(JSON.stringify(claim.response))
+      const body = claim.sealedResponse === null ? null : app.keyring.openRecord(claim.sealedResponse, aad(tenantId, key))
+      return reply.send(JSON.stringify(body))
     }
     request.idempotencyKey = key
   })
@@ -55,7 +60,8 @@ async function idempotencyPlugin(app: FastifyInstance) {
       return payload
     }
     const body: unknown = typeof payload === 'string' && payload.length > 0 ? JSON.parse(payload) : null
-    await inTenant(app.db, tenantId, (tx) => completeKey(tx, tenantId, key, reply.statusCode, body))
+    const sealed = body === null ? null : app.keyring.sealRecord(body, aad(tenantId, key))
+    await inTenant(app.db, tenantId, (tx) => completeKey(tx, tenantId, key, reply.statusCode, sealed, request.responsePersonId))
     return payload
   })
 
@@ -66,4 +72,4 @@ async function idempotencyPlugin(app: FastifyInstance) {
   app.addHook('onClose', async () => clearInterval(sweep))
 }
 
-export default fp(idempotencyPlugin, { name: 'idempotency', dependencies: ['db', 'auth'] })
+export default fp(idempotencyPlugin, { name: 'idempotency', dependencies: ['db', 'auth', 'keyring'] })

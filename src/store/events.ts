@@ -2,7 +2,8 @@
 // and the reads of the ledger. Route handlers own the transaction; these functions take it.
 import { sql, type SQL } from 'drizzle-orm'
 import type { IncomingEvent } from '../domain/cloudevent.js'
-import { isEventType } from '../domain/catalogue.js'
+import { isEventType, personalFields } from '../domain/catalogue.js'
+import { splitPersonal } from '../domain/crypto.js'
 import { conflict, impossible, ProblemError } from '../domain/errors.js'
 import { checkJourneyEvent, journeyFacts, noJourney, type JourneyFacts } from '../domain/journey.js'
 import { derivedPromiseId, promisesFromOffer, promisesFromVacancy } from '../domain/promise.js'
@@ -12,6 +13,7 @@ import { query, type Queryable } from './database.js'
 import { projectStream } from './projections.js'
 import { journeysOfPromises } from './promises.js'
 import { readVacancy } from './vacancies.js'
+import { sealAad, type Keyring } from './keyring.js'
 
 export interface AppendResult {
   id: string
@@ -22,7 +24,7 @@ export interface AppendResult {
   duplicate: boolean
 }
 
-interface StoredRow {
+export interface StoredRow {
   id: string
   source: string
   type: string
@@ -33,9 +35,12 @@ interface StoredRow {
   version: number
   position: number
   recordedAt: string
+  personId: string | null
+  sealed: string | null
 }
 
-export const eventColumns = sql`id, source, type, subject, stream_kind as "streamKind", jl_iso(time) as time, data, version, position, jl_iso(recorded_at) as "recordedAt"`
+export const eventColumns = sql`id, source, type, subject, stream_kind as "streamKind", jl_iso(time) as time, data, version, position,
+  jl_iso(recorded_at) as "recordedAt", person_id as "personId", sealed`
 
 export function toLedgerEvent(row: StoredRow): LedgerEvent {
   if (!isEventType(row.type)) throw new Error(`unknown event type in the ledger: ${row.type}`)
@@ -57,7 +62,7 @@ function atIndex(error: unknown, event: IncomingEvent, batch: boolean): unknown 
  * `duplicate: true` and its first result; every stream touched is locked, version-checked,
  * judged by the domain rules and re-projected before the transaction commits.
  */
-export async function appendEvents(tx: Queryable, tenantId: string, events: readonly IncomingEvent[], options: { batch: boolean }): Promise<AppendResult[]> {
+export async function appendEvents(tx: Queryable, tenantId: string, events: readonly IncomingEvent[], options: { batch: boolean; keyring: Keyring }): Promise<AppendResult[]> {
   const results = new Map<number, AppendResult>()
   const firstSeen = new Map<string, IncomingEvent>()
   const pending: IncomingEvent[] = []
@@ -134,21 +139,22 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
       }
     }
 
-    // 5. Store them, in one statement.
+    // 5. Seal the personal fields under each person's data key, then store everything in one statement.
+    const sealedRows = await sealRows(tx, tenantId, options.keyring, rows.map((r) => ({ ...r, personId: personOf(r, facts) })))
     const inserted = await query<AppendResult & { recordedAt: string }>(tx, sql`
-      insert into events (tenant_id, stream_kind, subject, version, id, source, type, time, data, person_id)
-      values ${sql.join(rows.map((r) => sql`(${tenantId}, ${r.streamKind}, ${r.subject}, ${r.version}, ${r.id}, ${r.source}, ${r.type},
-        ${r.time}, ${JSON.stringify(r.data)}::jsonb, ${personOf(r, facts)})`), sql`, `)}
+      insert into events (tenant_id, stream_kind, subject, version, id, source, type, time, data, person_id, sealed)
+      values ${sql.join(sealedRows.map((r) => sql`(${tenantId}, ${r.streamKind}, ${r.subject}, ${r.version}, ${r.id}, ${r.source}, ${r.type},
+        ${r.time}, ${JSON.stringify(r.clear)}::jsonb, ${r.personId}, ${r.sealed})`), sql`, `)}
       returning id, source, subject, version, position, jl_iso(recorded_at) as "recordedAt"`)
     const insertedByKey = new Map(inserted.map((r) => [`${r.source}\u0000${r.id}`, r]))
-    for (const row of rows) {
+    for (const row of sealedRows) {
       const ins = insertedByKey.get(`${row.source}\u0000${row.id}`)
       if (!ins) throw new Error('inserted event not returned')
       if (row.index >= 0) results.set(row.index, { id: ins.id, source: ins.source, subject: ins.subject, version: ins.version, position: ins.position, duplicate: false })
       const key = streamKey(row.streamKind, row.subject)
       history.set(key, [...(history.get(key) ?? []), {
-        id: row.id, source: row.source, type: row.type, subject: row.subject, time: row.time, data: row.data,
-        version: row.version, position: ins.position, recordedAt: ins.recordedAt,
+        id: row.id, source: row.source, type: row.type, subject: row.subject, time: row.time, data: row.clear,
+        version: row.version, position: ins.position, recordedAt: ins.recordedAt, personId: row.personId, sealed: row.sealed,
       }])
     }
 
@@ -174,6 +180,21 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
     const result = results.get(e.index)
     if (!result) throw impossible('append-incomplete', `event ${e.index} was not stored`)
     return result
+  })
+}
+
+/**
+ * Splits each event's personal fields from the rest and seals them under its person's data key.
+ * A person already erased gets nothing new stored about them: their personal fields are dropped.
+ */
+async function sealRows<R extends IncomingEvent & { personId: string | null }>(tx: Queryable, tenantId: string, keyring: Keyring, rows: R[]) {
+  const split = rows.map((r) => ({ row: r, ...splitPersonal(r.data, personalFields[r.type]) }))
+  const persons = split.flatMap((s) => (s.secret && s.row.personId ? [s.row.personId] : []))
+  const keys = await keyring.keysFor(tx, tenantId, persons, { create: true })
+  return split.map(({ row, clear, secret }) => {
+    const key = row.personId ? keys.get(row.personId) : undefined
+    const sealed = secret && key ? keyring.sealFields(key, secret, sealAad(tenantId, row.source, row.id)) : null
+    return { ...row, clear: secret && !row.personId ? row.data : clear, sealed }
   })
 }
 

@@ -5,7 +5,7 @@ import { queryOne, type Queryable } from './database.js'
 
 export type Claim =
   | { state: 'claimed' }
-  | { state: 'replay'; statusCode: number; response: unknown }
+  | { state: 'replay'; statusCode: number; sealedResponse: string | null }
   | { state: 'in-flight' }
   | { state: 'mismatch' }
 
@@ -20,19 +20,24 @@ export async function claimKey(tx: Queryable, tenantId: string, key: string, req
         and idempotency_keys.request_hash = excluded.request_hash
     returning key`)
   if (taken) return { state: 'claimed' }
-  const existing = await queryOne<{ requestHash: string; statusCode: number | null; response: unknown }>(tx, sql`
+  const existing = await queryOne<{ requestHash: string; statusCode: number | null; response: string | null }>(tx, sql`
     select request_hash as "requestHash", status_code as "statusCode", response from idempotency_keys
     where tenant_id = ${tenantId} and key = ${key}`)
   if (!existing) return { state: 'in-flight' }
   if (existing.requestHash !== requestHash) return { state: 'mismatch' }
   if (existing.statusCode === null) return { state: 'in-flight' }
-  return { state: 'replay', statusCode: existing.statusCode, response: existing.response }
+  return { state: 'replay', statusCode: existing.statusCode, sealedResponse: existing.response }
 }
 
-export async function completeKey(tx: Queryable, tenantId: string, key: string, statusCode: number, response: unknown): Promise<void> {
+/** Stores the response the client got, sealed; `personId` names whom it is about, so their erasure removes it. */
+export async function completeKey(tx: Queryable, tenantId: string, key: string, statusCode: number, sealedResponse: string | null, personId: string | null): Promise<void> {
   await tx.execute(sql`
-    update idempotency_keys set status_code = ${statusCode}, response = ${JSON.stringify(response)}::jsonb, completed_at = now()
+    update idempotency_keys set status_code = ${statusCode}, response = ${sealedResponse}, person_id = ${personId}, completed_at = now()
     where tenant_id = ${tenantId} and key = ${key}`)
+}
+
+export async function forgetPersonResponses(tx: Queryable, tenantId: string, personId: string): Promise<void> {
+  await tx.execute(sql`delete from idempotency_keys where tenant_id = ${tenantId} and person_id = ${personId}`)
 }
 
 /** Forgets a claim whose request failed on our side, so the client's retry runs again. */

@@ -2,7 +2,8 @@
 // from the clock the caller passes (the same rule as promiseStatus in the domain).
 import { sql, type SQL } from 'drizzle-orm'
 import { addDays, dueWindowDays, type PromiseRecord, type PromiseStatus } from '../domain/promise.js'
-import { query, queryOne, type Queryable } from './database.js'
+import { query, type Queryable } from './database.js'
+import { sealAad, type Keyring } from './keyring.js'
 
 export type PromiseCounts = Record<PromiseStatus, number>
 
@@ -11,10 +12,10 @@ export async function writePromises(tx: Queryable, tenantId: string, journeyId: 
   await tx.execute(sql`delete from promises where tenant_id = ${tenantId} and journey_id = ${journeyId}`)
   if (promises.length === 0) return
   await tx.execute(sql`
-    insert into promises (tenant_id, id, journey_id, category, text, made_by, made_at, kind, made_time, due_by, due_after_start_days,
+    insert into promises (tenant_id, id, journey_id, category, text_source, text_event_id, made_by, made_at, kind, made_time, due_by, due_after_start_days,
       due_date, due_key, outcome, closed_at, broken_cause, renegotiations, last_renegotiation_agreed, assessed_fulfilled, assessed_at,
       inherited_from, history)
-    values ${sql.join(promises.map((p) => sql`(${tenantId}, ${p.id}, ${journeyId}, ${p.category}, ${p.text}, ${p.madeBy}, ${p.madeAt},
+    values ${sql.join(promises.map((p) => sql`(${tenantId}, ${p.id}, ${journeyId}, ${p.category}, ${p.textRef.source}, ${p.textRef.eventId}, ${p.madeBy}, ${p.madeAt},
       ${p.kind}, ${p.madeTime}, ${p.dueBy}, ${p.dueAfterStartDays}, ${p.dueDate}, ${p.dueDate ?? 'infinity'}, ${p.outcome}, ${p.closedAt},
       ${p.brokenCause}, ${p.renegotiations}, ${p.lastRenegotiationAgreed}, ${p.assessedFulfilled}, ${p.assessedAt},
       ${p.inheritedFrom ? JSON.stringify(p.inheritedFrom) : null}::jsonb, ${JSON.stringify(p.history)}::jsonb)`), sql`, `)}`)
@@ -70,7 +71,9 @@ export interface PromiseRow {
   id: string
   journeyId: string
   category: string
-  text: string
+  /** The promise's words, opened with the person's key; null once the person is erased. */
+  text: string | null
+  erased: boolean
   madeBy: string
   madeAt: string | null
   kind: string | null
@@ -87,17 +90,38 @@ export interface PromiseRow {
   inheritedFrom: { kind: string; id: string; index: number } | null
   history: { type: string; time: string; eventId: string; source: string }[]
   dueKey: string
+  textSource: string
+  textEventId: string
 }
+
+type SealedPromiseRow = Omit<PromiseRow, 'text' | 'erased'> & { textData: Record<string, unknown> | null; sealed: string | null; personId: string | null }
+
+// The words live in the ledger, sealed: join the event that holds them.
+const withText = sql`promises p left join events t on t.tenant_id = p.tenant_id and t.source = p.text_source and t.id = p.text_event_id`
 
 function promiseColumns(today: string): SQL {
-  return sql`id, journey_id as "journeyId", category, text, made_by as "madeBy", made_at as "madeAt", kind, jl_iso(made_time) as "madeTime",
+  return sql`p.id, journey_id as "journeyId", category, t.data as "textData", t.sealed, t.person_id as "personId", made_by as "madeBy", made_at as "madeAt", kind, jl_iso(made_time) as "madeTime",
     due_by::text as "dueBy", due_after_start_days as "dueAfterStartDays", due_date::text as "dueDate", ${statusSql(today)} as status,
     jl_iso(closed_at) as "closedAt", broken_cause as "brokenCause", renegotiations, assessed_fulfilled as "assessedFulfilled",
-    jl_iso(assessed_at) as "assessedAt", inherited_from as "inheritedFrom", history, due_key::text as "dueKey"`
+    jl_iso(assessed_at) as "assessedAt", inherited_from as "inheritedFrom", history, due_key::text as "dueKey",
+    text_source as "textSource", text_event_id as "textEventId"`
 }
 
-export function readPromise(tx: Queryable, tenantId: string, id: string, today: string): Promise<PromiseRow | undefined> {
-  return queryOne<PromiseRow>(tx, sql`select ${promiseColumns(today)} from promises where tenant_id = ${tenantId} and id = ${id}`)
+async function openTexts(tx: Queryable, keyring: Keyring, tenantId: string, rows: SealedPromiseRow[]): Promise<PromiseRow[]> {
+  const keys = await keyring.keysFor(tx, tenantId, rows.flatMap((r) => (r.sealed && r.personId ? [r.personId] : [])), { create: false })
+  return rows.map(({ textData, sealed, personId, ...row }) => {
+    const clearText = textData?.text
+    if (typeof clearText === 'string') return { ...row, text: clearText, erased: false }
+    const key = personId ? keys.get(personId) : undefined
+    if (!sealed || !key) return { ...row, text: null, erased: true }
+    const opened = keyring.openFields(key, sealed, sealAad(tenantId, row.textSource, row.textEventId)).text
+    return { ...row, text: typeof opened === 'string' ? opened : null, erased: false }
+  })
+}
+
+export async function readPromise(tx: Queryable, keyring: Keyring, tenantId: string, id: string, today: string): Promise<PromiseRow | undefined> {
+  const rows = await query<SealedPromiseRow>(tx, sql`select ${promiseColumns(today)} from ${withText} where p.tenant_id = ${tenantId} and p.id = ${id}`)
+  return (await openTexts(tx, keyring, tenantId, rows))[0]
 }
 
 export interface PromiseFilter {
@@ -112,13 +136,15 @@ export interface PromiseFilter {
 }
 
 /** Promises ordered by due date (undated last), then id; keyset-paged on the same pair. */
-export function listPromises(tx: Queryable, tenantId: string, f: PromiseFilter): Promise<PromiseRow[]> {
-  const where: SQL[] = [sql`tenant_id = ${tenantId}`]
+export async function listPromises(tx: Queryable, keyring: Keyring, tenantId: string, f: PromiseFilter): Promise<PromiseRow[]> {
+  const where: SQL[] = [sql`p.tenant_id = ${tenantId}`]
   if (f.status) where.push(statusCondition(f.status, f.today))
   if (f.journeyId !== undefined) where.push(sql`journey_id = ${f.journeyId}`)
   if (f.madeBy !== undefined) where.push(sql`made_by = ${f.madeBy}`)
   if (f.category !== undefined) where.push(sql`category = ${f.category}`)
   if (f.dueBefore !== undefined) where.push(sql`due_key < ${f.dueBefore}::date`)
-  if (f.after) where.push(sql`(due_key, id) > (${f.after.dueKey}::date, ${f.after.id})`)
-  return query<PromiseRow>(tx, sql`select ${promiseColumns(f.today)} from promises where ${sql.join(where, sql` and `)} order by due_key, id limit ${f.limit}`)
+  if (f.after) where.push(sql`(due_key, p.id) > (${f.after.dueKey}::date, ${f.after.id})`)
+  const rows = await query<SealedPromiseRow>(tx, sql`
+    select ${promiseColumns(f.today)} from ${withText} where ${sql.join(where, sql` and `)} order by due_key, p.id limit ${f.limit}`)
+  return openTexts(tx, keyring, tenantId, rows)
 }

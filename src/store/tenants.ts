@@ -2,6 +2,7 @@
 import { sql } from 'drizzle-orm'
 import { conflict } from '../domain/errors.js'
 import { generateKey, hashKey, tenantIdFromName, type Scope } from '../domain/keys.js'
+import { writeAudit } from './audit.js'
 import { inSystem, inTenant, query, queryOne, type Db, type Queryable } from './database.js'
 import { randomBytes } from 'node:crypto'
 
@@ -39,7 +40,7 @@ export async function revokeApiKey(tx: Queryable, id: string): Promise<boolean> 
 }
 
 /** Creates a tenant with an admin key; `adminKey` fixes the key (bootstrap), otherwise one is generated. */
-export async function createTenant(db: Db, name: string, options: { id?: string; adminKey?: string } = {}): Promise<TenantView & { adminKey: string }> {
+export async function createTenant(db: Db, name: string, options: { id?: string; adminKey?: string; actor?: string } = {}): Promise<TenantView & { adminKey: string }> {
   const tenantId = options.id ?? tenantIdFromName(name)
   return inTenant(db, tenantId, async (tx) => {
     const inserted = await query<TenantView>(tx, sql`
@@ -51,6 +52,9 @@ export async function createTenant(db: Db, name: string, options: { id?: string;
     if (options.adminKey) {
       await tx.execute(sql`update api_keys set key_hash = ${hashKey(options.adminKey)} where id = ${created.id}`)
     }
+    const actor = options.actor ?? 'system'
+    await writeAudit(tx, tenantId, { actor, action: 'tenant.created', targetType: 'tenant', targetId: tenantId })
+    await writeAudit(tx, tenantId, { actor, action: 'api-key.created', targetType: 'api-key', targetId: created.id, details: { scopes: 'admin' } })
     return { ...tenant, adminKey: options.adminKey ?? created.key }
   })
 }

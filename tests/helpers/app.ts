@@ -41,6 +41,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     dataDir: 'memory://',
     logLevel: 'silent',
     dbPoolSize: 5,
+    // One fixed master key for every test: the shared PostgreSQL database verifies it at each start.
+    masterKey: '6a6f75726e65792d6c65646765722d746573742d6d61737465722d6b6579210a',
     announce: () => {},
     ...overrides,
   })

@@ -1,0 +1,125 @@
+// Data keys per person, wrapped by the master key. Sealing happens on append, opening on every
+// read; erasure destroys the wrapped key, and with it every copy of the person's personal fields.
+import { sql } from 'drizzle-orm'
+import { fingerprint, MasterKeyError, newKey, openJson, sealJson, unwrapKey, wrapKey, decrypt, encrypt } from '../domain/crypto.js'
+import { record, type LedgerEvent } from '../domain/ledger-event.js'
+import { inSystem, query, queryOne, type Db, type Queryable } from './database.js'
+
+const checkPlaintext = 'journey-ledger master key check'
+const systemTenant = '_system'
+
+/** Keys of some persons: a Buffer when readable, null when erased. Absent: never had one. */
+export type PersonKeys = Map<string, Buffer | null>
+
+export class Keyring {
+  constructor(private readonly master: Buffer) {}
+
+  get fingerprint(): string {
+    return fingerprint(this.master)
+  }
+
+  /** The data keys of these persons, creating the missing ones when `create` is set. */
+  async keysFor(tx: Queryable, tenantId: string, personIds: Iterable<string>, options: { create: boolean }): Promise<PersonKeys> {
+    const ids = [...new Set(personIds)]
+    const keys: PersonKeys = new Map()
+    if (ids.length === 0) return keys
+    if (options.create) {
+      await tx.execute(sql`
+        insert into person_keys (tenant_id, person_id, wrapped_key)
+        values ${sql.join(ids.map((id) => sql`(${tenantId}, ${id}, ${wrapKey(this.master, newKey(), `${tenantId}/${id}`)})`), sql`, `)}
+        on conflict (tenant_id, person_id) do nothing`)
+    }
+    const rows = await query<{ personId: string; wrappedKey: string | null }>(tx, sql`
+      select person_id as "personId", wrapped_key as "wrappedKey" from person_keys
+      where tenant_id = ${tenantId} and person_id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`)
+    for (const row of rows) {
+      keys.set(row.personId, row.wrappedKey === null ? null : unwrapKey(this.master, row.wrappedKey, `${tenantId}/${row.personId}`))
+    }
+    return keys
+  }
+
+  sealFields(key: Buffer, fields: Record<string, unknown>, aad: string): string {
+    return sealJson(key, fields, aad)
+  }
+
+  openFields(key: Buffer, sealed: string, aad: string): Record<string, unknown> {
+    return record(openJson(key, sealed, aad))
+  }
+
+  /** Records the service keeps briefly (idempotent responses) are sealed under the master key itself. */
+  sealRecord(value: unknown, aad: string): string {
+    return encrypt(this.master, Buffer.from(JSON.stringify(value)), `record:${aad}`)
+  }
+
+  openRecord(sealed: string, aad: string): unknown {
+    return JSON.parse(decrypt(this.master, sealed, `record:${aad}`).toString())
+  }
+
+  /**
+   * Start-up check: the master key must open the verifier stored by the first start. A wrong key
+   * stops the service before anything is written.
+   */
+  async verify(db: Db): Promise<void> {
+    const row = await inSystem(db, (tx) => queryOne<{ verifier: string; fingerprint: string }>(tx, sql`
+      select verifier, fingerprint from master_key_check where tenant_id = ${systemTenant}`))
+    if (!row) {
+      await inSystem(db, (tx) => tx.execute(sql`
+        insert into master_key_check (tenant_id, verifier, fingerprint)
+        values (${systemTenant}, ${encrypt(this.master, Buffer.from(checkPlaintext), 'check')}, ${this.fingerprint})
+        on conflict do nothing`))
+      return
+    }
+    try {
+      if (decrypt(this.master, row.verifier, 'check').toString() === checkPlaintext) return
+    } catch {
+      // falls through to the error below
+    }
+    throw new MasterKeyError(`the master key (fingerprint ${this.fingerprint}) is not the one this database was written with (fingerprint ${row.fingerprint}); refusing to start`)
+  }
+}
+
+export const sealAad = (tenantId: string, source: string, id: string) => `${tenantId}/${source}/${id}`
+
+/**
+ * Opens the personal fields of events read from the ledger. An event of an erased person keeps
+ * its personal fields as null and says `erased: true`.
+ */
+export async function openEvents(tx: Queryable, keyring: Keyring, tenantId: string, events: LedgerEvent[]): Promise<LedgerEvent[]> {
+  const persons = new Set<string>()
+  for (const e of events) if (e.sealed && e.personId) persons.add(e.personId)
+  const keys = await keyring.keysFor(tx, tenantId, persons, { create: false })
+  return events.map((e) => {
+    if (!e.sealed) return e
+    const key = e.personId ? keys.get(e.personId) : undefined
+    if (!key) return { ...e, erased: true }
+    return { ...e, data: { ...e.data, ...keyring.openFields(key, e.sealed, sealAad(tenantId, e.source, e.id)) } }
+  })
+}
+
+/** Destroys a person's data key; true when there was anything of theirs. */
+export async function destroyPersonKey(tx: Queryable, tenantId: string, personId: string, reason: string): Promise<void> {
+  await tx.execute(sql`
+    insert into person_keys (tenant_id, person_id, wrapped_key, erased_at, erased_reason)
+    values (${tenantId}, ${personId}, null, now(), ${reason})
+    on conflict (tenant_id, person_id) do update set wrapped_key = null,
+      erased_at = coalesce(person_keys.erased_at, now()), erased_reason = coalesce(person_keys.erased_reason, excluded.erased_reason)`)
+}
+
+/** Re-wraps every data key (and the verifier) under a new master key; the events are not touched. */
+export async function rewrapAll(db: Db, from: Buffer, to: Buffer): Promise<number> {
+  const oldRing = new Keyring(from)
+  await oldRing.verify(db)
+  return inSystem(db, async (tx) => {
+    const rows = await query<{ tenantId: string; personId: string; wrappedKey: string }>(tx, sql`
+      select tenant_id as "tenantId", person_id as "personId", wrapped_key as "wrappedKey" from person_keys where wrapped_key is not null for update`)
+    for (const row of rows) {
+      const aad = `${row.tenantId}/${row.personId}`
+      const rewrapped = wrapKey(to, unwrapKey(from, row.wrappedKey, aad), aad)
+      await tx.execute(sql`update person_keys set wrapped_key = ${rewrapped} where tenant_id = ${row.tenantId} and person_id = ${row.personId}`)
+    }
+    await tx.execute(sql`update master_key_check set verifier = ${encrypt(to, Buffer.from(checkPlaintext), 'check')}, fingerprint = ${fingerprint(to)} where tenant_id = ${systemTenant}`)
+    // Idempotent responses were sealed under the old key; the contract keeps them 24 h, a rotation ends them early.
+    await tx.execute(sql`delete from idempotency_keys`)
+    return rows.length
+  })
+}

@@ -10,7 +10,9 @@ import errorsPlugin from './plugins/errors.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import keyringPlugin from './plugins/keyring.js'
 import lifecyclePlugin from './plugins/lifecycle.js'
+import retentionPlugin from './plugins/retention.js'
 import { sharedSchemas } from '../routes/schemas.js'
+import analyticsRoutes, { analyticsSchemas } from '../routes/analytics.js'
 import apiKeyRoutes, { apiKeySchemas } from '../routes/api-keys.js'
 import eventRoutes, { eventSchemas } from '../routes/events.js'
 import auditRoutes, { auditSchemas } from '../routes/audit.js'
@@ -33,28 +35,37 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
-  for (const schema of [...sharedSchemas, ...eventSchemas, ...journeySchemas, ...promiseSchemas, ...tenantSchemas, ...apiKeySchemas, ...peopleSchemas, ...auditSchemas]) {
+  for (const schema of [...sharedSchemas, ...eventSchemas, ...journeySchemas, ...promiseSchemas, ...tenantSchemas, ...apiKeySchemas, ...peopleSchemas, ...auditSchemas, ...analyticsSchemas]) {
     app.addSchema(schema)
   }
   // JSON bodies only: anything else is a 415, not a string handed to a handler.
   app.removeContentTypeParser('text/plain')
   app.addContentTypeParser(cloudEventContentTypes, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
 
-  await app.register(errorsPlugin)
-  await app.register(lifecyclePlugin)
-  await app.register(dbPlugin, { config })
-  await app.register(keyringPlugin)
-  await app.register(authPlugin)
-  await app.register(idempotencyPlugin)
-  await app.register(docsPlugin)
+  try {
+    await app.register(errorsPlugin)
+    await app.register(lifecyclePlugin)
+    await app.register(dbPlugin, { config })
+    await app.register(keyringPlugin)
+    await app.register(authPlugin)
+    await app.register(idempotencyPlugin)
+    await app.register(retentionPlugin)
+    await app.register(docsPlugin)
 
-  await app.register(healthRoutes)
-  await app.register(eventRoutes)
-  await app.register(journeyRoutes)
-  await app.register(promiseRoutes)
-  await app.register(tenantRoutes)
-  await app.register(apiKeyRoutes)
-  await app.register(peopleRoutes)
-  await app.register(auditRoutes)
+    await app.register(healthRoutes)
+    await app.register(eventRoutes)
+    await app.register(journeyRoutes)
+    await app.register(promiseRoutes)
+    await app.register(analyticsRoutes)
+    await app.register(tenantRoutes)
+    await app.register(apiKeyRoutes)
+    await app.register(peopleRoutes)
+    await app.register(auditRoutes)
+    await app.ready()
+  } catch (error) {
+    // A plugin that failed (a wrong master key, an unreachable database) must not leave the database open.
+    await app.close().catch(() => {})
+    throw error
+  }
   return app
 }

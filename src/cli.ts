@@ -4,7 +4,10 @@ import { parseArgs } from 'node:util'
 import { loadConfig, type Config } from './config.js'
 import { scopes, type Scope } from './domain/keys.js'
 import { inTenant, migrateDatabase, openDatabase, type Database } from './store/database.js'
+import { fingerprint, parseMasterKey } from './domain/crypto.js'
+import { rewrapAll } from './store/keyring.js'
 import { rebuildProjections } from './store/rebuild.js'
+import { sweepRetention } from './store/retention.js'
 import { createApiKey, createTenant, listTenants } from './store/tenants.js'
 
 const usage = `journey <command>
@@ -14,6 +17,9 @@ const usage = `journey <command>
   tenants list                              list tenants
   keys create --tenant ID --name NAME --scopes a,b   create an API key; prints it once
   projections rebuild [--tenant ID]         replay the ledger into every projection
+  keys rotate-master                        re-wrap every data key under JOURNEY_NEW_MASTER_KEY
+                                            (JOURNEY_MASTER_KEY is the current one); events are untouched
+  retention sweep --months N                erase free text of persons whose journeys ended N months ago
 
 Configuration comes from the environment (DATABASE_URL, DATA_DIR, ...), as for the server.`
 
@@ -49,7 +55,8 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
     args: argv,
     allowPositionals: true,
     options: {
-      name: { type: 'string' }, tenant: { type: 'string' }, scopes: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      name: { type: 'string' }, tenant: { type: 'string' }, scopes: { type: 'string' }, months: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   })
   const command = positionals.join(' ')
@@ -85,6 +92,22 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
         })
         process.stderr.write('\n')
         out(JSON.stringify({ ...report, eventsPerSecond: Math.round(report.events / Math.max(report.ms / 1000, 0.001)) }))
+      })
+      return
+    case 'keys rotate-master':
+      await withDatabase(config, async ({ db }) => {
+        if (!config.masterKey) throw new Error('JOURNEY_MASTER_KEY (the current master key) is required')
+        const next = process.env.JOURNEY_NEW_MASTER_KEY
+        if (!next) throw new Error('JOURNEY_NEW_MASTER_KEY (the new master key) is required')
+        const rewrapped = await rewrapAll(db, parseMasterKey(config.masterKey), parseMasterKey(next))
+        out(JSON.stringify({ rewrapped, fingerprint: fingerprint(parseMasterKey(next)) }))
+      })
+      return
+    case 'retention sweep':
+      await withDatabase(config, async ({ db }) => {
+        const months = Number(values.months ?? config.retentionFreeTextMonths)
+        if (!Number.isInteger(months) || months < 1) throw new Error('--months N (or JOURNEY_RETENTION_FREE_TEXT_MONTHS) is required')
+        out(JSON.stringify(await sweepRetention(db, months, config.now())))
       })
       return
     default:

@@ -1,0 +1,143 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import Type, { type TSchema } from 'typebox'
+import { invalid } from '../src/domain/errors.js'
+import { isoDate } from '../src/domain/journey.js'
+import { principalOf } from '../src/plugins/auth.js'
+import { inTenant } from '../src/store/database.js'
+import { notHiredGroup, promiseAnalytics, promiseGroupings, retentionAnalytics, retentionGroupings, unknownGroup } from '../src/store/analytics.js'
+import { problemResponses } from './schemas.js'
+
+/** Groups with fewer distinct journeys than this would come close to naming a person. */
+const smallestGroupSize = 3
+const defaultGroupSize = 5
+
+const nullable = (schema: TSchema) => Type.Union([schema, Type.Null()])
+const count = (description: string) => Type.Integer({ minimum: 0, description })
+const rate = (description: string) => nullable(Type.Number({ minimum: 0, maximum: 1, description }))
+
+const SuppressedGroupSchema = Type.Object({
+  group: Type.String(),
+  suppressed: Type.Literal(true, { description: 'The group has fewer distinct journeys than `minGroupSize`: its figures are withheld.' }),
+}, { $id: 'SuppressedGroup', title: 'SuppressedGroup', additionalProperties: false })
+
+const PromiseGroupSchema = Type.Object({
+  group: Type.String({ description: 'The value grouped on (see the operation\'s description).' }),
+  made: count('Promises made in the period.'),
+  kept: count('Of those, kept.'),
+  broken: count('Of those, broken.'),
+  renegotiated: count('Of those, renegotiated at least once, whatever their outcome.'),
+  withdrawn: count('Of those, withdrawn.'),
+  open: count('Of those, still open (whether open, due, overdue or renegotiated).'),
+  overdue: count('Of those, open with a due date before today.'),
+  keepRate: rate('kept / (kept + broken + overdue), 4 decimals; null when that is 0.'),
+  medianDaysToKeep: nullable(Type.Number({ description: 'Median days from made to kept over the kept promises, 1 decimal; null when none.' })),
+  perceptionGap: count('Kept promises the employee assessed at 2 or lower.'),
+}, { $id: 'PromiseAnalyticsGroup', title: 'PromiseAnalyticsGroup' })
+
+const RetentionSplitSchema = Type.Object({
+  hires: count('Hires whose start date is in the period.'),
+  exits: count('Of those, journeys that have exited (employee.exited).'),
+  earlyExits: count('Of those exits, the ones whose lastDay is less than 365 days after startDate.'),
+  earlyExitRate: rate('earlyExits / hires, 4 decimals; null when there are no hires.'),
+}, { $id: 'RetentionSplit', title: 'RetentionSplit' })
+
+const RetentionGroupSchema = Type.Object({
+  group: Type.String({ description: 'The value grouped on (see the operation\'s description).' }),
+  ...RetentionSplitSchema.properties,
+  withBrokenPromise: Type.Ref('RetentionSplit', { description: 'The same figures over the hires with at least one broken promise.' }),
+  withoutBrokenPromise: Type.Ref('RetentionSplit', { description: 'The same figures over the hires without a broken promise.' }),
+}, { $id: 'RetentionAnalyticsGroup', title: 'RetentionAnalyticsGroup' })
+
+const report = (id: string, groupings: readonly string[], group: string) => Type.Object({
+  groupBy: Type.String({ enum: [...groupings] }),
+  from: nullable(Type.String({ format: 'date' })),
+  to: nullable(Type.String({ format: 'date' })),
+  minGroupSize: Type.Integer(),
+  data: Type.Array(Type.Union([Type.Ref(group), Type.Ref('SuppressedGroup')]), { description: 'One entry per group, ordered by `group` (byte order).' }),
+}, { $id: id, title: id })
+
+/** Named components this module's routes refer to; the app registers them at the root. */
+export const analyticsSchemas = [
+  SuppressedGroupSchema, PromiseGroupSchema, RetentionSplitSchema, RetentionGroupSchema,
+  report('PromiseAnalytics', promiseGroupings, 'PromiseAnalyticsGroup'), report('RetentionAnalytics', retentionGroupings, 'RetentionAnalyticsGroup'),
+]
+
+const groupByDescription = 'What to group on (see the operation\'s description).'
+const periodQuery = (periodOf: string) => ({
+  from: Type.Optional(Type.String({ format: 'date', description: `First day (UTC, inclusive) of the period: ${periodOf}. Default: all time.` })),
+  to: Type.Optional(Type.String({ format: 'date', description: `Last day (UTC, inclusive) of the period: ${periodOf}. Default: all time.` })),
+  minGroupSize: Type.Optional(Type.Integer({
+    default: defaultGroupSize,
+    description: `Groups with fewer distinct journeys than this come back as \`{ group, suppressed: true }\`. At least ${smallestGroupSize} (smaller is a 400); default ${defaultGroupSize}.`,
+  })),
+})
+
+const common = `Group size is the number of distinct journeys in the group; a group smaller than \`minGroupSize\` appears as \`{ group, suppressed: true }\` without figures. \`from\`/\`to\` are echoed (null when not given). Ratios are rounded half away from zero. Every figure can be recomputed from the ledger's events alone.`
+
+const promiseDescription = `Promises made in the period (\`made time\`, the time of their \`promise.made\` — for promises inherited from an offer its \`offer.made\`, from a vacancy the journey's first \`employee.hired\` — within [from, to] in UTC days), grouped, with status as of today by the server's clock, exactly as \`GET /v1/promises\` reports it.
+
+- \`made\`: every such promise. \`kept\`, \`broken\`, \`withdrawn\`: its outcome (the first promise.kept, promise.broken or promise.withdrawn). \`open\`: no outcome yet (open, due, overdue and renegotiated alike). \`overdue\`: open with a due date (\`dueBy\`, or the journey's \`startDate\` + \`dueAfterStartDays\`) before today. \`renegotiated\`: renegotiated at least once, whatever the outcome.
+- \`keepRate\` = kept / (kept + broken + overdue), 4 decimals, null when the denominator is 0.
+- \`medianDaysToKeep\`: the median (the mean of the middle two when even) of (kept time - made time) in days over the kept promises, 1 decimal; null when none.
+- \`perceptionGap\`: kept promises whose latest \`promise.assessed\` has \`fulfilled\` <= 2.
+
+Groups (\`groupBy\`): \`madeBy\`; \`category\`; \`madeAt\` ('${unknownGroup}' when absent); \`department\` and \`vacancy\`: the journey's current department (the latest of offer.made before the hire, employee.hired, role.changed) and its vacancyId (from candidate.applied), '${unknownGroup}' when absent; \`hireCohort\`: the month (YYYY-MM) of the journey's startDate when it has an employee.hired, else '${notHiredGroup}'. ${common}`
+
+const retentionDescription = `Hires (journeys with an \`employee.hired\`) whose \`startDate\` is within [from, to], grouped, and what became of them: the link between broken promises and leaving.
+
+- \`hires\`: those journeys. \`exits\`: those of them with an \`employee.exited\` (whenever it happened; an announced exit alone does not count). \`earlyExits\`: exits whose \`lastDay\` is before \`startDate\` + 365 days. \`earlyExitRate\` = earlyExits / hires, 4 decimals, null when there are no hires.
+- \`withBrokenPromise\` / \`withoutBrokenPromise\`: the same four figures over the hires with at least one promise whose outcome is broken (as of now) and over the others; the two add up to the group's totals.
+
+Groups (\`groupBy\`): \`department\`: the journey's current department ('${unknownGroup}' when absent); \`vacancy\`: its vacancyId ('${unknownGroup}' when absent); \`hireCohort\`: the month (YYYY-MM) of its startDate. ${common}`
+
+function checkQuery(q: { from?: string; to?: string; minGroupSize?: number }) {
+  const minGroupSize = q.minGroupSize ?? defaultGroupSize
+  if (minGroupSize < smallestGroupSize) {
+    throw invalid(`minGroupSize must be at least ${smallestGroupSize}`, [{ path: '/minGroupSize', message: `must be at least ${smallestGroupSize}: smaller groups could identify a person`, location: 'query' }])
+  }
+  if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
+    throw invalid('the period is empty: from is after to', [{ path: '/from', message: 'must not be after to', location: 'query' }])
+  }
+  return { from: q.from ?? null, to: q.to ?? null, minGroupSize }
+}
+
+const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+
+  app.get('/v1/analytics/promises', {
+    config: { scope: 'analytics:read' },
+    schema: {
+      tags: ['analytics'],
+      summary: 'Promises kept, broken and open, by group',
+      description: promiseDescription,
+      querystring: Type.Object({ groupBy: Type.Enum([...promiseGroupings], { type: 'string', description: groupByDescription }), ...periodQuery('promises made on these days') }),
+      response: { 200: Type.Ref('PromiseAnalytics'), ...problemResponses() },
+    },
+  }, async (request) => {
+    const { tenantId } = principalOf(request)
+    const period = checkQuery(request.query)
+    const { groupBy } = request.query
+    const today = isoDate(app.config.now())
+    const data = await inTenant(app.db, tenantId, (tx) => promiseAnalytics(tx, tenantId, { groupBy, ...period, today }))
+    return { groupBy, ...period, data }
+  })
+
+  app.get('/v1/analytics/retention', {
+    config: { scope: 'analytics:read' },
+    schema: {
+      tags: ['analytics'],
+      summary: 'Hires, exits and early exits, with and without a broken promise, by group',
+      description: retentionDescription,
+      querystring: Type.Object({ groupBy: Type.Enum([...retentionGroupings], { type: 'string', description: groupByDescription }), ...periodQuery('hires whose startDate is on these days') }),
+      response: { 200: Type.Ref('RetentionAnalytics'), ...problemResponses() },
+    },
+  }, async (request) => {
+    const { tenantId } = principalOf(request)
+    const period = checkQuery(request.query)
+    const { groupBy } = request.query
+    const today = isoDate(app.config.now())
+    const data = await inTenant(app.db, tenantId, (tx) => retentionAnalytics(tx, tenantId, { groupBy, ...period, today }))
+    return { groupBy, ...period, data }
+  })
+}
+
+export default analyticsRoutes

@@ -1,0 +1,18 @@
+// Runs the free-text retention sweep hourly when JOURNEY_RETENTION_FREE_TEXT_MONTHS is set.
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { sweepRetention } from '../store/retention.js'
+
+async function retentionPlugin(app: FastifyInstance) {
+  const months = app.config.retentionFreeTextMonths
+  if (!months) return
+  const run = () => sweepRetention(app.db, months, app.config.now())
+    .then(({ persons }) => { if (persons > 0) app.log.info({ persons, months }, 'retention: free text erased') })
+    .catch((err: unknown) => app.log.warn({ err }, 'retention sweep failed'))
+  const timer = setInterval(run, 60 * 60 * 1000)
+  timer.unref()
+  app.addHook('onReady', async () => { void run() })
+  app.addHook('onClose', async () => clearInterval(timer))
+}
+
+export default fp(retentionPlugin, { name: 'retention', dependencies: ['db', 'keyring'] })

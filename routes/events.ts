@@ -76,6 +76,9 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const events = parseEvents(request.body, app.config.now())
     const results = await retryOnDuplicate(() => inTenant(app.db, tenantId, (tx) =>
       appendEvents(tx, tenantId, events, { batch: Array.isArray(request.body), keyring: app.keyring })))
+    const duplicates = results.filter((r) => r.duplicate).length
+    app.metrics.eventsAppended.inc({ outcome: 'stored' }, results.length - duplicates)
+    if (duplicates > 0) app.metrics.eventsAppended.inc({ outcome: 'duplicate' }, duplicates)
     return reply.code(201).send({ data: results })
   })
 

@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { sql } from 'drizzle-orm'
 import { unavailable } from '../src/domain/errors.js'
-import { queryOne } from '../src/store/database.js'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { migrationsFolder, queryOne } from '../src/store/database.js'
 import { ProblemRef } from './schemas.js'
 
 const Health = Type.Object({ status: Type.String({ examples: ['ok'] }) }, { title: 'Health' })
@@ -13,6 +15,10 @@ const Readiness = Type.Object({
 }, { title: 'Readiness' })
 
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const journal: unknown = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8'))
+  const entries: unknown = typeof journal === 'object' && journal !== null ? Reflect.get(journal, 'entries') : undefined
+  const expectedMigrations = Array.isArray(entries) ? entries.length : 0
+
   app.get('/healthz', {
     schema: { tags: ['health'], summary: 'The process is alive', security: [], response: { 200: Health } },
   }, async () => ({ status: 'ok' }))
@@ -25,7 +31,9 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async () => {
     if (app.isClosing()) throw unavailable('shutting down')
     const row = await queryOne<{ applied: number }>(app.db, sql`select count(*)::int as applied from drizzle.__drizzle_migrations`)
-    return { status: 'ready', database: app.database.kind, migrations: row?.applied ?? 0 }
+    const applied = row?.applied ?? 0
+    if (applied < expectedMigrations) throw unavailable(`${applied} of ${expectedMigrations} migrations applied`)
+    return { status: 'ready', database: app.database.kind, migrations: applied }
   })
 }
 

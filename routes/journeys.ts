@@ -5,6 +5,8 @@ import { effectiveStage, expectationsTrend, isoDate, stages } from '../src/domai
 import { activeSignals, signalNames } from '../src/domain/signals.js'
 import { principalOf } from '../src/plugins/auth.js'
 import { inTenant, type Tx } from '../src/store/database.js'
+import { readJourneyTimeline } from '../src/store/events.js'
+import { openEvents } from '../src/store/keyring.js'
 import { listJourneys, readJourney, type JourneyRow } from '../src/store/journeys.js'
 import { journeyPromiseCounts, type PromiseCounts } from '../src/store/promises.js'
 import { Key, ListQuery, problemResponses } from './schemas.js'
@@ -84,10 +86,46 @@ export async function journeyViews(tx: Tx, tenantId: string, rows: JourneyRow[],
 
 const emptyCounts: PromiseCounts = { open: 0, due: 0, overdue: 0, kept: 0, broken: 0, renegotiated: 0, withdrawn: 0 }
 
+const experienceTypes = ['pulse.answered', 'checkin.held', 'recognition.given', 'development.started', 'development.completed'] as const
+
+const ExperienceSchema = Type.Object({
+  journeyId: Type.String(),
+  personId: Type.String(),
+  data: Type.Array(Type.Object({
+    time: Type.String({ format: 'date-time' }),
+    type: Type.Enum([...experienceTypes], { type: 'string' }),
+    eventId: Type.String(),
+    data: Type.Object({}, { additionalProperties: true, description: 'The event\'s data: scores, labels and (while the person is not erased) notes.' }),
+    erased: Type.Optional(Type.Boolean()),
+  })),
+}, { $id: 'Experience', title: 'Experience', description: 'The individual\'s own time series: pulses, check-ins, recognition and development, oldest first. Never aggregated, never suppressed.' })
+
 /** Named components this module's routes refer to; the app registers them at the root. */
-export const journeySchemas = [SignalSchema, JourneySchema]
+export const journeySchemas = [SignalSchema, JourneySchema, ExperienceSchema]
 
 const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get('/v1/journeys/:journeyId/experience', {
+    config: { scope: 'events:read' },
+    schema: {
+      tags: ['journeys'],
+      summary: 'The individual\'s experience over time',
+      params: Type.Object({ journeyId: Key('The journey.') }),
+      response: { 200: Type.Ref('Experience'), ...problemResponses(404) },
+    },
+  }, async (request) => {
+    const { tenantId } = principalOf(request)
+    const { journeyId } = request.params
+    return inTenant(app.db, tenantId, async (tx) => {
+      const row = await readJourney(tx, tenantId, journeyId)
+      if (!row) throw notFound(`no journey ${journeyId}`)
+      const events = await openEvents(tx, app.keyring, tenantId, await readJourneyTimeline(tx, tenantId, journeyId, { types: experienceTypes }))
+      return {
+        journeyId, personId: row.personId,
+        data: events.map((e) => ({ time: e.time, type: e.type, eventId: e.id, data: e.data, ...(e.erased ? { erased: true } : {}) })),
+      }
+    })
+  })
+
 
   app.get('/v1/journeys/:journeyId', {
     config: { scope: 'events:read' },

@@ -6,11 +6,11 @@ import { dataSchemas, promiseCategories, type EventType } from '../src/domain/ca
 import { parseEvents } from '../src/domain/cloudevent.js'
 import { invalid, notFound } from '../src/domain/errors.js'
 import { isoDate } from '../src/domain/journey.js'
-import { derivedPromiseId, hasPerceptionGap, promiseStatuses } from '../src/domain/promise.js'
+import { derivedPromiseId, hasPerceptionGap, promiseEventTypes, promiseStatuses } from '../src/domain/promise.js'
 import { record } from '../src/domain/ledger-event.js'
 import { principalOf } from '../src/plugins/auth.js'
 import { inTenant, type Tx } from '../src/store/database.js'
-import { appendEvents, readPromiseEvents } from '../src/store/events.js'
+import { appendEvents, readJourneyTimeline } from '../src/store/events.js'
 import { openEvents, type Keyring } from '../src/store/keyring.js'
 import { readJourney } from '../src/store/journeys.js'
 import { journeysOfPromises, listPromises, readPromise, type PromiseRow } from '../src/store/promises.js'
@@ -67,7 +67,7 @@ export function promiseView(p: PromiseRow) {
 async function promiseDetail(tx: Tx, keyring: Keyring, tenantId: string, id: string, now: Date) {
   const row = await readPromise(tx, keyring, tenantId, id, isoDate(now))
   if (!row) throw notFound(`no promise ${id}`)
-  const history = await openEvents(tx, keyring, tenantId, await readPromiseEvents(tx, tenantId, row.journeyId, id))
+  const history = await openEvents(tx, keyring, tenantId, await readJourneyTimeline(tx, tenantId, row.journeyId, { types: promiseEventTypes, promiseId: id }))
   const lastAssessment = history.filter((e) => e.type === 'promise.assessed').at(-1)
   const comment = lastAssessment?.data.comment
   return {

@@ -10,6 +10,7 @@ import errorsPlugin from './plugins/errors.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import keyringPlugin from './plugins/keyring.js'
 import lifecyclePlugin from './plugins/lifecycle.js'
+import metricsPlugin from './plugins/metrics.js'
 import retentionPlugin from './plugins/retention.js'
 import { sharedSchemas } from '../routes/schemas.js'
 import analyticsRoutes, { analyticsSchemas } from '../routes/analytics.js'
@@ -45,6 +46,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   try {
     await app.register(errorsPlugin)
     await app.register(lifecyclePlugin)
+    await app.register(metricsPlugin)
     await app.register(dbPlugin, { config })
     await app.register(keyringPlugin)
     await app.register(authPlugin)

@@ -40,7 +40,8 @@ export interface PromiseRecord {
   history: { type: string; time: string; eventId: string; source: string }[]
 }
 
-const promiseTypes = new Set(['promise.made', 'promise.kept', 'promise.broken', 'promise.renegotiated', 'promise.withdrawn', 'promise.assessed'])
+export const promiseEventTypes = ['promise.made', 'promise.kept', 'promise.broken', 'promise.renegotiated', 'promise.withdrawn', 'promise.assessed'] as const
+const promiseTypes: ReadonlySet<string> = new Set(promiseEventTypes)
 export function isPromiseEvent(type: string): boolean {
   return promiseTypes.has(type)
 }

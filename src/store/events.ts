@@ -281,12 +281,13 @@ export async function readStream(tx: Queryable, tenantId: string, kind: 'journey
   return rows.map(toLedgerEvent)
 }
 
-/** The events of one promise (made, outcomes, assessments) in world-time order. */
-export async function readPromiseEvents(tx: Queryable, tenantId: string, journeyId: string, promiseId: string): Promise<LedgerEvent[]> {
+/** Events of one journey in world-time order, of the given types (and about one promise, if named). */
+export async function readJourneyTimeline(tx: Queryable, tenantId: string, journeyId: string, filter: { types: readonly string[]; promiseId?: string }): Promise<LedgerEvent[]> {
   const rows = await query<StoredRow>(tx, sql`
     select ${eventColumns} from events
     where tenant_id = ${tenantId} and stream_kind = 'journey' and subject = ${journeyId}
-      and type like 'promise.%' and data ->> 'promiseId' = ${promiseId}
+      and type in (${sql.join(filter.types.map((t) => sql`${t}`), sql`, `)})
+      ${filter.promiseId !== undefined ? sql`and data ->> 'promiseId' = ${filter.promiseId}` : sql``}
     order by time, position`)
   return rows.map(toLedgerEvent)
 }

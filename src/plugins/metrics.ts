@@ -1,0 +1,39 @@
+// Prometheus metrics at /metrics: the process's own, request latency by route and status, and
+// events appended. One registry per app, so tests can build many apps side by side.
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: { eventsAppended: Counter<'outcome'> }
+  }
+}
+
+async function metricsPlugin(app: FastifyInstance) {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request latency by route and status.',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  })
+  const eventsAppended = new Counter({
+    name: 'journey_events_appended_total',
+    help: 'Events stored (outcome=stored) or answered as duplicates (outcome=duplicate).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  })
+  app.decorate('metrics', { eventsAppended })
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
+  })
+  app.get('/metrics', {
+    schema: { tags: ['health'], summary: 'Prometheus metrics', security: [], produces: ['text/plain'], response: { 200: { type: 'string' } } },
+  }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))
+}
+
+export default fp(metricsPlugin, { name: 'metrics' })

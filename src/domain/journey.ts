@@ -227,8 +227,24 @@ export function foldJourney(id: string, events: readonly LedgerEvent[]): Journey
   }
   // Only the recent trend matters to a manager; the full series is at /experience.
   exp.expectationsMet = exp.expectationsMet.slice(-6)
+  insertOnboarding(j)
   j.signals = armExperienceSignals(j)
   return j
+}
+
+/**
+ * A signed hire starts onboarding on its start date without an event of its own: when a later
+ * stage was entered after that date, the onboarding period stands between them in the history.
+ */
+function insertOnboarding(j: Journey): void {
+  const at = j.stages.findIndex((s) => s.stage === 'hired')
+  const hired = j.stages[at]
+  const next = j.stages[at + 1]
+  if (!hired || !next || !j.startDate || next.stage === 'onboarding') return
+  const start = `${j.startDate}T00:00:00.000Z`
+  if (start <= hired.enteredAt || start >= next.enteredAt) return
+  hired.leftAt = start
+  j.stages.splice(at + 1, 0, { stage: 'onboarding', enteredAt: start, leftAt: next.enteredAt })
 }
 
 export type Trend = 'rising' | 'falling' | 'steady' | null

@@ -5,7 +5,7 @@ import { unavailable } from '../src/domain/errors.js'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { migrationsFolder, queryOne } from '../src/store/database.js'
-import { ProblemRef } from './schemas.js'
+import { problemResponse } from './schemas.js'
 
 const Health = Type.Object({ status: Type.String({ examples: ['ok'] }) }, { title: 'Health' })
 const Readiness = Type.Object({
@@ -26,7 +26,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/readyz', {
     schema: {
       tags: ['health'], summary: 'The database is reachable and migrated', security: [],
-      response: { 200: Readiness, 503: ProblemRef },
+      response: { 200: Readiness, 503: problemResponse('Not ready: the database is unreachable, migrations are missing, or the service is closing.') },
     },
   }, async () => {
     if (app.isClosing()) throw unavailable('shutting down')

@@ -29,7 +29,7 @@ export const ProblemSchema = Type.Object({
 export const ProblemRef = Type.Ref('Problem')
 
 /** Responses every authenticated route can give, besides its own. */
-export function problemResponses(...statuses: number[]): Record<number, TSchema> {
+export function problemResponses(...statuses: number[]): Record<number, ProblemResponse> {
   const descriptions: Record<number, string> = {
     400: 'The request is not valid (see `errors`).',
     401: 'No API key, or an unknown or revoked one.',
@@ -42,11 +42,16 @@ export function problemResponses(...statuses: number[]): Record<number, TSchema>
     429: 'Too many requests.',
     503: 'The database is unreachable; retry after `Retry-After` seconds.',
   }
-  const out: Record<number, TSchema> = {}
-  for (const status of [400, 401, 403, 503, ...statuses]) {
-    out[status] = Type.Ref('Problem', { description: descriptions[status] ?? 'A problem document.' })
-  }
+  const out: Record<number, ProblemResponse> = {}
+  for (const status of [400, 401, 403, 503, ...statuses]) out[status] = problemResponse(descriptions[status] ?? 'A problem document.')
   return out
+}
+
+export interface ProblemResponse { description: string; content: { 'application/problem+json': { schema: TSchema } } }
+
+/** A response documented (and serialized) as `application/problem+json`. */
+export function problemResponse(description: string): ProblemResponse {
+  return { description, content: { 'application/problem+json': { schema: ProblemRef } } }
 }
 
 export const Key = (description: string) =>

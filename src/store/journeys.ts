@@ -1,31 +1,11 @@
 // Reads of the journey projection.
 import { sql, type SQL } from 'drizzle-orm'
-import type { Experience, Stage, StagePeriod } from '../domain/journey.js'
-import type { ArmedSignals, SignalName } from '../domain/signals.js'
+import type { Journey, Stage } from '../domain/journey.js'
+import type { SignalName } from '../domain/signals.js'
 import { query, queryOne, type Queryable } from './database.js'
 
-export interface JourneyRow {
-  id: string
-  personId: string
-  vacancyId: string | null
-  stage: Stage
-  stageSince: string
-  role: string | null
-  department: string | null
-  manager: string | null
-  startDate: string | null
-  hiredAt: string | null
-  exitedAt: string | null
-  lastDay: string | null
-  exitKind: string | null
-  regrettable: boolean | null
-  version: number
-  stages: StagePeriod[]
-  experience: Experience
-  signals: ArmedSignals
-  createdAt: string
-  updatedAt: string
-}
+/** A projection row reads back as the fold that wrote it. */
+export type JourneyRow = Journey
 
 const journeyColumns = sql`id, person_id as "personId", vacancy_id as "vacancyId", stage, jl_iso(stage_since) as "stageSince",
   role, department, manager, start_date::text as "startDate", jl_iso(hired_at) as "hiredAt", jl_iso(exited_at) as "exitedAt",

@@ -167,7 +167,8 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
       }), sql`, `)}) as v(kind, id, version)
       where streams.tenant_id = ${tenantId} and streams.kind = v.kind and streams.id = v.id and streams.version <> v.version`)
     for (const s of streamIds) {
-      await projectStream(tx, tenantId, s.kind, s.id, history.get(streamKey(s.kind, s.id)) ?? [])
+      const appended = new Set(rows.filter((r) => r.streamKind === s.kind && r.subject === s.id).map((r) => r.type))
+      await projectStream(tx, tenantId, s.kind, s.id, history.get(streamKey(s.kind, s.id)) ?? [], appended)
     }
   }
 

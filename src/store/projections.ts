@@ -35,8 +35,14 @@ export async function writeVacancy(tx: Queryable, tenantId: string, v: Vacancy):
       promises = excluded.promises, published_at = excluded.published_at, closed_at = excluded.closed_at, version = excluded.version`)
 }
 
-/** Re-folds one stream and writes its projection rows. */
-export async function projectStream(tx: Queryable, tenantId: string, kind: 'journey' | 'vacancy', id: string, events: readonly LedgerEvent[]): Promise<void> {
+// Events after which a journey's promise rows can differ: promise events, and those that move the start date.
+const promiseAffecting = new Set(['promise.made', 'promise.kept', 'promise.broken', 'promise.renegotiated', 'promise.withdrawn', 'promise.assessed', 'employee.hired', 'offer.made'])
+
+/**
+ * Re-folds one stream and writes its projection rows. `changed` names the types just appended:
+ * promise rows are rewritten only when one of them can change them (a rebuild passes none: all rows).
+ */
+export async function projectStream(tx: Queryable, tenantId: string, kind: 'journey' | 'vacancy', id: string, events: readonly LedgerEvent[], changed?: ReadonlySet<string>): Promise<void> {
   if (kind === 'vacancy') {
     const vacancy = foldVacancy(id, events)
     if (vacancy) await writeVacancy(tx, tenantId, vacancy)
@@ -47,5 +53,5 @@ export async function projectStream(tx: Queryable, tenantId: string, kind: 'jour
   const promises = foldPromises(id, events, journey.startDate)
   journey.signals = { ...journey.signals, ...armPromiseSignals(promises) }
   await writeJourney(tx, tenantId, journey)
-  await writePromises(tx, tenantId, id, promises)
+  if (!changed || [...changed].some((type) => promiseAffecting.has(type))) await writePromises(tx, tenantId, id, promises)
 }

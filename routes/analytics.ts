@@ -74,11 +74,11 @@ const periodQuery = (periodOf: string) => ({
 
 const common = `Group size is the number of distinct journeys in the group; a group smaller than \`minGroupSize\` appears as \`{ group, suppressed: true }\` without figures. \`from\`/\`to\` are echoed (null when not given). Ratios are rounded half away from zero. Every figure can be recomputed from the ledger's events alone.`
 
-const promiseDescription = `Promises made in the period (\`made time\`, the time of their \`promise.made\` — for promises inherited from an offer its \`offer.made\`, from a vacancy the journey's first \`employee.hired\` — within [from, to] in UTC days), grouped, with status as of today by the server's clock, exactly as \`GET /v1/promises\` reports it.
+const promiseDescription = `Promises made in the period, grouped. A promise is made at the time of its \`promise.made\` (for a promise inherited from an offer, the time of the \`offer.made\`; from a vacancy, of the journey's first \`employee.hired\`); the period keeps those made from the start of \`from\` to the end of \`to\` (UTC days). Statuses are as of today by the server's clock, exactly as \`GET /v1/promises\` reports them.
 
 - \`made\`: every such promise. \`kept\`, \`broken\`, \`withdrawn\`: its outcome (the first promise.kept, promise.broken or promise.withdrawn). \`open\`: no outcome yet (open, due, overdue and renegotiated alike). \`overdue\`: open with a due date (\`dueBy\`, or the journey's \`startDate\` + \`dueAfterStartDays\`) before today. \`renegotiated\`: renegotiated at least once, whatever the outcome.
 - \`keepRate\` = kept / (kept + broken + overdue), 4 decimals, null when the denominator is 0.
-- \`medianDaysToKeep\`: the median (the mean of the middle two when even) of (kept time - made time) in days over the kept promises, 1 decimal; null when none.
+- \`medianDaysToKeep\`: the median (the mean of the middle two when even) of (time of the promise.kept - made time) over the kept promises, in days of 86 400 s, 1 decimal; null when none.
 - \`perceptionGap\`: kept promises whose latest \`promise.assessed\` has \`fulfilled\` <= 2.
 
 Groups (\`groupBy\`): \`madeBy\`; \`category\`; \`madeAt\` ('${unknownGroup}' when absent); \`department\` and \`vacancy\`: the journey's current department (the latest of offer.made before the hire, employee.hired, role.changed) and its vacancyId (from candidate.applied), '${unknownGroup}' when absent; \`hireCohort\`: the month (YYYY-MM) of the journey's startDate when it has an employee.hired, else '${notHiredGroup}'. ${common}`

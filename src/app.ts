@@ -6,7 +6,7 @@ import type { Config } from './config.js'
 import authPlugin from './plugins/auth.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
-import errorsPlugin from './plugins/errors.js'
+import errorsPlugin, { sendProblem, toProblem } from './plugins/errors.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import keyringPlugin from './plugins/keyring.js'
 import lifecyclePlugin from './plugins/lifecycle.js'
@@ -31,8 +31,13 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers["idempotency-key"]'] },
     bodyLimit: config.bodyLimit,
-    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
+    // strictNumbers off: with it on, Ajv coerces `?limit=1e400` to Infinity and then skips the
+    // minimum/maximum checks (they only look at finite numbers), so Infinity reached the SQL.
+    ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true, strictNumbers: false } },
     return503OnClosing: false,
+    // The router's own rejections (a path parameter over 100 characters, a malformed URL) are
+    // problem documents too.
+    frameworkErrors: (error, request, reply) => sendProblem(request, reply, toProblem(error)),
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)

@@ -2,11 +2,13 @@
 // (PGlite allows one process at a time).
 import { parseArgs } from 'node:util'
 import { loadConfig, type Config } from './config.js'
-import { scopes, type Scope } from './domain/keys.js'
+import { defaultTenantId, scopes, type Scope } from './domain/keys.js'
 import { inTenant, migrateDatabase, openDatabase, type Database } from './store/database.js'
 import { fingerprint, parseMasterKey } from './domain/crypto.js'
-import { rewrapAll } from './store/keyring.js'
+import { Keyring, rewrapAll } from './store/keyring.js'
+import { loadMasterKey } from './plugins/keyring.js'
 import { rebuildProjections } from './store/rebuild.js'
+import { seedPopulation } from './store/seed.js'
 import { sweepRetention } from './store/retention.js'
 import { createApiKey, createTenant, listTenants } from './store/tenants.js'
 
@@ -20,6 +22,7 @@ const usage = `journey <command>
   keys rotate-master                        re-wrap every data key under JOURNEY_NEW_MASTER_KEY
                                             (JOURNEY_MASTER_KEY is the current one); events are untouched
   retention sweep --months N                erase free text of persons whose journeys ended N months ago
+  seed --journeys N [--seed S] [--tenant ID]   append a generated demo population (default tenant: default)
 
 Configuration comes from the environment (DATABASE_URL, DATA_DIR, ...), as for the server.`
 
@@ -43,6 +46,12 @@ function required(value: string | undefined, flag: string): string {
   return value
 }
 
+function count(raw: string, flag: string): number {
+  const n = Number(raw)
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n > 0xffffffff) throw new Error(`${flag} takes a whole number`)
+  return n
+}
+
 function parseScopes(raw: string): Scope[] {
   const wanted = raw.split(',').map((s) => s.trim()).filter(Boolean)
   const unknown = wanted.filter((s) => !scopes.some((known) => known === s))
@@ -56,6 +65,7 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
     allowPositionals: true,
     options: {
       name: { type: 'string' }, tenant: { type: 'string' }, scopes: { type: 'string' }, months: { type: 'string' },
+      journeys: { type: 'string' }, seed: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -108,6 +118,19 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
         const months = Number(values.months ?? config.retentionFreeTextMonths)
         if (!Number.isInteger(months) || months < 1) throw new Error('--months N (or JOURNEY_RETENTION_FREE_TEXT_MONTHS) is required')
         out(JSON.stringify(await sweepRetention(db, months, config.now())))
+      })
+      return
+    case 'seed':
+      await withDatabase(config, async ({ db }) => {
+        const keyring = new Keyring(loadMasterKey(config, (message) => process.stderr.write(`${message}\n`)))
+        await keyring.verify(db)
+        const report = await seedPopulation(db, keyring, {
+          tenantId: values.tenant ?? defaultTenantId, journeys: count(required(values.journeys, '--journeys'), '--journeys'),
+          seed: count(values.seed ?? '1', '--seed'), now: config.now(),
+          onProgress: (r) => process.stderr.write(`\r${r.journeys} journeys, ${r.events} events`),
+        })
+        process.stderr.write('\n')
+        out(JSON.stringify({ ...report, eventsPerSecond: Math.round(report.events / Math.max(report.ms / 1000, 0.001)) }))
       })
       return
     default:

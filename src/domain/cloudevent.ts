@@ -72,8 +72,13 @@ function parseOne(raw: unknown, index: number, prefix: string, now: Date): { eve
   if (!isEventType(type)) return { errors: [{ path: `${prefix}/type`, message: 'is not a catalogue event type' }] }
   const data = raw.data ?? {}
   for (const e of validateEventData(type, data)) errors.push({ path: `${prefix}/data${e.path}`, message: e.message })
-  const time = raw.time === undefined ? now.toISOString() : new Date(raw.time).toISOString()
+  // RFC 3339 allows a leap second (23:59:60), which JavaScript's Date cannot represent.
+  const when = raw.time === undefined ? now : new Date(raw.time)
+  if (Number.isNaN(when.getTime())) errors.push({ path: `${prefix}/time`, message: 'is not a time this ledger can store (leap seconds are not)' })
+  const time = Number.isNaN(when.getTime()) ? now.toISOString() : when.toISOString()
   if (Date.parse(time) > now.getTime() + maxFutureSkewMs) errors.push({ path: `${prefix}/time`, message: 'is in the future' })
+  // Only once the schemas have passed: they bound the depth this walks.
+  if (errors.length === 0) for (const path of unstorableStrings(raw, '')) errors.push({ path: `${prefix}${path}`, message: 'contains NUL or an unpaired surrogate, which cannot be stored' })
   if (errors.length > 0) return { errors }
   return {
     errors,
@@ -82,6 +87,20 @@ function parseOne(raw: unknown, index: number, prefix: string, now: Date): { eve
       data: Object.fromEntries(Object.entries(data)), expectedVersion: raw.expectedversion, index,
     },
   }
+}
+
+const unpairedSurrogate = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/** JSON Pointers of strings PostgreSQL cannot store (NUL, a UTF-16 surrogate without its pair); the schemas bound the depth. */
+function unstorableStrings(value: unknown, path: string, out: string[] = []): string[] {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000') || unpairedSurrogate.test(value)) out.push(path)
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => unstorableStrings(item, `${path}/${i}`, out))
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) unstorableStrings(item, `${path}/${key}`, out)
+  }
+  return out
 }
 
 /**

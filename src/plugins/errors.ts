@@ -34,6 +34,8 @@ const httpProblems: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad-content-length', 'Content-Length does not match the body'],
   FST_ERR_CTP_EMPTY_TYPE: [415, 'unsupported-media-type', 'Content type is empty'],
   FST_ERR_CTP_INVALID_TYPE: [415, 'unsupported-media-type', 'Content type is not valid'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'uri-too-long', 'A path parameter is too long'],
+  FST_ERR_BAD_URL: [400, 'bad-url', 'The URL is not valid'],
 }
 
 export function toProblem(error: FastifyError | Error): ProblemError {

@@ -19,7 +19,15 @@ declare module 'fastify' {
 const retentionHours = 48
 
 function requestHash(request: FastifyRequest): string {
-  return createHash('sha256').update(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`).digest('hex')
+  let body: string
+  try {
+    body = JSON.stringify(request.body ?? null)
+  } catch (error) {
+    // Thousands of levels of nesting overflow the stack; no request this API accepts looks like that.
+    if (error instanceof RangeError) throw invalid('the body is nested too deeply', [{ path: '', message: 'is nested too deeply' }])
+    throw error
+  }
+  return createHash('sha256').update(`${request.method} ${request.url}\n${body}`).digest('hex')
 }
 
 async function idempotencyPlugin(app: FastifyInstance) {
@@ -50,18 +58,46 @@ async function idempotencyPlugin(app: FastifyInstance) {
     request.idempotencyKey = key
   })
 
+  // An outcome the database could not take (it went away mid-request) is retried every second:
+  // a thrown onSend would turn the answer into a bare 500, and an unrecorded claim would tell
+  // every retry "in flight" until it is abandoned (60 s) instead of soon after the database is back.
+  const unrecorded = new Map<string, { record: () => Promise<void>; tries: number; running: boolean }>()
+  async function recordOutcome(id: string, record: () => Promise<void>): Promise<void> {
+    try {
+      await record()
+    } catch (err) {
+      app.log.warn({ err }, 'could not record an Idempotency-Key outcome; retrying in the background')
+      unrecorded.set(id, { record, tries: 0, running: false })
+    }
+  }
+  const retryOutcomes = setInterval(() => {
+    for (const [id, pending] of unrecorded) {
+      if (pending.running) continue
+      pending.running = true
+      pending.record().then(() => unrecorded.delete(id), (err: unknown) => {
+        pending.running = false
+        if (++pending.tries < 60) return
+        unrecorded.delete(id)
+        app.log.error({ err }, 'gave up recording an Idempotency-Key outcome; the claim expires as abandoned')
+      })
+    }
+  }, 1_000)
+  retryOutcomes.unref()
+
   app.addHook('onSend', async (request, reply, payload) => {
     const key = request.idempotencyKey
     if (!key || !request.principal) return payload
     const { tenantId } = request.principal
     request.idempotencyKey = null
     if (reply.statusCode >= 500) {
-      await inTenant(app.db, tenantId, (tx) => releaseKey(tx, tenantId, key))
+      await recordOutcome(`${tenantId}/${key}`, () => inTenant(app.db, tenantId, (tx) => releaseKey(tx, tenantId, key)))
       return payload
     }
     const body: unknown = typeof payload === 'string' && payload.length > 0 ? JSON.parse(payload) : null
     const sealed = body === null ? null : app.keyring.sealRecord(body, aad(tenantId, key))
-    await inTenant(app.db, tenantId, (tx) => completeKey(tx, tenantId, key, reply.statusCode, sealed, request.responsePersonId))
+    const { statusCode } = reply
+    const personId = request.responsePersonId
+    await recordOutcome(`${tenantId}/${key}`, () => inTenant(app.db, tenantId, (tx) => completeKey(tx, tenantId, key, statusCode, sealed, personId)))
     return payload
   })
 
@@ -69,7 +105,10 @@ async function idempotencyPlugin(app: FastifyInstance) {
     inSystem(app.db, (tx) => expireKeys(tx, retentionHours)).catch((err: unknown) => app.log.warn({ err }, 'idempotency sweep failed'))
   }, 10 * 60 * 1000)
   sweep.unref()
-  app.addHook('onClose', async () => clearInterval(sweep))
+  app.addHook('onClose', async () => {
+    clearInterval(sweep)
+    clearInterval(retryOutcomes)
+  })
 }
 
 export default fp(idempotencyPlugin, { name: 'idempotency', dependencies: ['db', 'auth', 'keyring'] })

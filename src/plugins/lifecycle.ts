@@ -15,6 +15,17 @@ async function lifecyclePlugin(app: FastifyInstance) {
   app.decorate('isClosing', () => closing)
   app.addHook('preClose', async () => {
     closing = true
+    // The server stops only when every connection has closed, and a keep-alive connection whose
+    // request finished during the drain would stay open (idle) until the grace period kills the
+    // process: close such connections as they go idle.
+    const reapIdle = setInterval(() => app.server.closeIdleConnections(), 100)
+    reapIdle.unref()
+    app.server.once('close', () => clearInterval(reapIdle))
+  })
+  // Answers sent during the drain tell the client this connection is finished.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close')
+    return payload
   })
   app.addHook('onRequest', async (request, reply) => {
     if (!closing) return

@@ -49,6 +49,13 @@ export function toLedgerEvent(row: StoredRow): LedgerEvent {
 
 const streamKey = (kind: string, id: string) => `${kind}\u0000${id}`
 
+/**
+ * A set of (text, text) pairs as one jsonb parameter. A row-value IN list of a few hundred tuples
+ * makes PGlite 0.5 fail at COMMIT ("bad buffer ID: 0", then a PANIC), so batches name pairs this way.
+ */
+const pairs = (list: readonly [string, string][]) =>
+  sql`select p ->> 0, p ->> 1 from jsonb_array_elements(${JSON.stringify(list)}::jsonb) as p`
+
 /** Points a rule's problem at the event in the batch that broke it. */
 function atIndex(error: unknown, event: IncomingEvent, batch: boolean): unknown {
   if (!(error instanceof ProblemError) || !batch) return error
@@ -71,7 +78,7 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
   // 1. Idempotency on source + id, against the ledger and within the batch itself.
   const stored = await query<AppendResult>(tx, sql`
     select id, source, subject, version, position from events
-    where tenant_id = ${tenantId} and (source, id) in (${sql.join(events.map((e) => sql`(${e.source}, ${e.id})`), sql`, `)})`)
+    where tenant_id = ${tenantId} and (source, id) in (${pairs(events.map((e) => [e.source, e.id]))})`)
   const storedByKey = new Map(stored.map((r) => [`${r.source}\u0000${r.id}`, r]))
   for (const event of events) {
     const key = `${event.source}\u0000${event.id}`
@@ -227,7 +234,7 @@ export async function readStreams(tx: Queryable, tenantId: string, streamIds: re
   if (streamIds.length === 0) return out
   const rows = await query<StoredRow>(tx, sql`
     select ${eventColumns} from events
-    where tenant_id = ${tenantId} and (stream_kind, subject) in (${sql.join(streamIds.map((s) => sql`(${s.kind}, ${s.id})`), sql`, `)})
+    where tenant_id = ${tenantId} and (stream_kind, subject) in (${pairs(streamIds.map((s) => [s.kind, s.id]))})
     order by position`)
   for (const row of rows) {
     const key = streamKey(row.streamKind, row.subject)

@@ -1,0 +1,142 @@
+// The run's figures against the targets: results.json for machines, a markdown summary for people.
+import type { LoadResult } from './load.js'
+import type { PgbenchResult } from './pgbench.js'
+
+export interface Machine {
+  cpuModel: string
+  cores: number
+  memoryGb: number
+  os: string
+  node: string
+  postgres: string
+  postgresSettings: Record<string, string>
+  pgbench: string
+  loadAverageStart: number[]
+  loadAverageEnd: number[]
+  note: string | null
+}
+
+export interface Check { name: string; value: number | null; target: string; met: boolean | null; detail: string }
+
+export interface RebuildResult { events: number; streams: number; ms: number; eventsPerSec: number; wallMs: number }
+
+export interface Results {
+  date: string
+  mode: 'full' | 'quick'
+  machine: Machine
+  settings: { service: string; connections: number; durationS: number; warmupS: number; pgbenchClients: number; pgbenchDurationS: number; serviceOverrides: Record<string, string> }
+  dataset: { tenant: string; journeys: number; events: number; seededThisRun: boolean; seedMs: number | null }
+  baselines: { pgbenchSingle: PgbenchResult | null; pgbenchBatch: PgbenchResult | null; hello: LoadResult | null }
+  scenarios: LoadResult[]
+  skipped: { name: string; why: string }[]
+  checks: Check[]
+  rebuild: RebuildResult | null
+  pglite: { journeys: number; events: number; seedMs: number | null; scenarios: LoadResult[]; skipped: { name: string; why: string }[] } | null
+}
+
+const targets = { singleRatio: 0.15, batchRatio: 0.25, readRatio: 0.2, p99Ms: 50, rssMb: 300 }
+
+function ratio(name: string, numerator: number | null | undefined, denominator: number | null | undefined, min: number, detail: string): Check {
+  if (numerator == null || denominator == null || denominator <= 0) return { name, value: null, target: `>= ${min}`, met: null, detail: `not measured (${detail})` }
+  const value = Math.round((numerator / denominator) * 1000) / 1000
+  return { name, value, target: `>= ${min}`, met: value >= min, detail: `${numerator} / ${denominator} (${detail})` }
+}
+
+/** The issue's targets: three ratios, then p99 and peak RSS of every service scenario at 50 connections. */
+export function checks(r: Pick<Results, 'baselines' | 'scenarios'>): Check[] {
+  const find = (name: string) => r.scenarios.find((s) => s.name === name)
+  const out = [
+    ratio('single ingest ÷ pgbench single-row', find('ingest-single')?.eventsPerSec, r.baselines.pgbenchSingle?.rowsPerSec, targets.singleRatio, 'events/s ÷ rows/s'),
+    ratio('batch ingest ÷ pgbench 100-row', find('ingest-batch')?.eventsPerSec, r.baselines.pgbenchBatch?.rowsPerSec, targets.batchRatio, 'events/s ÷ rows/s'),
+    ratio('journey reads ÷ hello', find('journey-read')?.reqPerSec, r.baselines.hello?.reqPerSec, targets.readRatio, 'req/s ÷ req/s'),
+  ]
+  for (const s of r.scenarios) {
+    // No completed request means every one took longer than the run: that is a miss, not a p99 of 0.
+    out.push(s.requests === 0
+      ? { name: `p99 ${s.name}`, value: null, target: `< ${targets.p99Ms} ms`, met: false, detail: `no request completed within ${s.durationS} s at ${s.connections} connections` }
+      : { name: `p99 ${s.name}`, value: s.latencyMs.p99, target: `< ${targets.p99Ms} ms`, met: s.latencyMs.p99 < targets.p99Ms, detail: `${s.connections} connections` })
+  }
+  const peaks = r.scenarios.flatMap((s) => (s.peakRssMb === null ? [] : [{ name: s.name, mb: s.peakRssMb }]))
+  const worst = peaks.reduce<{ name: string; mb: number } | null>((a, b) => (a === null || b.mb > a.mb ? b : a), null)
+  out.push(worst
+    ? { name: 'peak RSS of the service', value: worst.mb, target: `< ${targets.rssMb} MB`, met: worst.mb < targets.rssMb, detail: `highest during ${worst.name}` }
+    : { name: 'peak RSS of the service', value: null, target: `< ${targets.rssMb} MB`, met: null, detail: 'not measured' })
+  return out
+}
+
+const num = (n: number | null | undefined, digits = 0) => (n == null ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }))
+const mark = (met: boolean | null) => (met === null ? '–' : met ? 'met' : '**missed**')
+
+function loadTable(rows: LoadResult[]): string[] {
+  const lines = [
+    '| Scenario | req/s | events/s | p50 ms | p97.5 ms | p99 ms | peak RSS MB | non-2xx / errors | CPU ms/req service · db |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ]
+  for (const s of rows) {
+    if (s.requests === 0) {
+      // Nothing to divide by: say how many cores each side kept busy instead.
+      lines.push(`| ${s.label} | 0 | 0 | > ${num(s.durationS * 1000)} | > ${num(s.durationS * 1000)} | > ${num(s.durationS * 1000)} | ${num(s.peakRssMb)} | ${s.non2xx} / ${s.errors} | ` +
+        `busy cores ${num(s.cpu.serviceCores, 2)} · ${num(s.cpu.databaseCores, 2)} |`)
+      continue
+    }
+    lines.push(`| ${s.label} | ${num(s.reqPerSec)} | ${num(s.eventsPerSec)} | ${num(s.latencyMs.p50)} | ${num(s.latencyMs.p97_5)} | ${num(s.latencyMs.p99)} | ${num(s.peakRssMb)} | ${s.non2xx} / ${s.errors} | ` +
+      `${num(s.cpu.serviceMsPerRequest, 2)} · ${num(s.cpu.databaseMsPerRequest, 2)} |`)
+  }
+  return lines
+}
+
+/** Scenarios the service was still working on after autocannon stopped: it had fallen behind. */
+function backlog(rows: LoadResult[]): string[] {
+  const behind = rows.filter((s) => s.drainMs !== null && s.drainMs > 1_000)
+  if (behind.length === 0) return []
+  return [...behind.map((s) => `- ${s.name}: the service was still serving requests of the run ${num((s.drainMs ?? 0) / 1000, 1)} s after it ended.`), '']
+}
+
+export function markdown(r: Results): string {
+  const m = r.machine
+  const lines: string[] = [
+    `# Benchmark (${r.mode}) — ${r.date}`,
+    '',
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GB; ${m.os}; Node ${m.node}; ${m.postgres}; ${m.pgbench}. ` +
+      `Load average ${m.loadAverageStart.map((x) => x.toFixed(2)).join(' ')} at start, ${m.loadAverageEnd.map((x) => x.toFixed(2)).join(' ')} at end.` +
+      (m.note ? ` ${m.note}` : ''),
+    '',
+    `Service (\`${r.settings.service}\`), database, pgbench and autocannon on the same machine; ${r.settings.connections} connections, ${r.settings.durationS} s per scenario after ${r.settings.warmupS} s of warm-up. ` +
+      `Data: tenant \`${r.dataset.tenant}\`, ${num(r.dataset.journeys)} journeys, ${num(r.dataset.events)} events at the start of the run` +
+      (r.dataset.seededThisRun ? ` (seeded in this run in ${num((r.dataset.seedMs ?? 0) / 1000, 1)} s).` : ' (seeded earlier).') +
+      (Object.keys(r.settings.serviceOverrides).length > 0 ? ` **Not the defaults**: the service ran with ${Object.entries(r.settings.serviceOverrides).map(([k, v]) => `${k}=${v}`).join(', ')}.` : ''),
+    '',
+    '## PostgreSQL',
+    '',
+    ...loadTable([...(r.baselines.hello ? [r.baselines.hello] : []), ...r.scenarios]),
+    '',
+    ...backlog(r.scenarios),
+    '| Baseline | rows/s | tx/s | clients | latency avg ms | db CPU ms/row |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...[r.baselines.pgbenchSingle, r.baselines.pgbenchBatch].flatMap((p) => (p ? [`| ${p.label} | ${num(p.rowsPerSec)} | ${num(p.tps)} | ${p.clients} | ${num(p.latencyAvgMs, 2)} | ${num(p.databaseCpuMsPerRow, 3)} |`] : [])),
+    '',
+    '| Target | value | target | |',
+    '|---|---:|---:|---|',
+    ...r.checks.map((c) => `| ${c.name} | ${c.value === null && c.met === false ? c.detail : num(c.value, c.value !== null && c.value < 10 ? 3 : 1)} | ${c.target} | ${mark(c.met)} |`),
+    '',
+  ]
+  if (r.rebuild) {
+    lines.push(`Projection rebuild (\`journey projections rebuild --tenant ${r.dataset.tenant}\`): ${num(r.rebuild.events)} events, ${num(r.rebuild.streams)} streams in ` +
+      `${num(r.rebuild.ms / 1000, 1)} s = **${num(r.rebuild.eventsPerSec)} events/s** (${num(r.rebuild.wallMs / 1000, 1)} s including the CLI's start).`, '')
+  }
+  for (const s of r.skipped) lines.push(`- skipped ${s.name}: ${s.why}`)
+  if (r.skipped.length > 0) lines.push('')
+  if (r.pglite) {
+    lines.push('## Embedded default (PGlite)', '',
+      `A temporary data directory seeded with ${num(r.pglite.journeys)} journeys (${num(r.pglite.events)} events); the same load settings.`, '',
+      ...loadTable(r.pglite.scenarios), '', ...backlog(r.pglite.scenarios))
+    for (const s of r.pglite.skipped) lines.push(`- skipped ${s.name}: ${s.why}`)
+  }
+  const failures = [...r.scenarios, ...(r.pglite?.scenarios ?? [])].filter((s) => s.failures.length > 0)
+  if (failures.length > 0) {
+    lines.push('## Non-2xx responses (first few per scenario)', '')
+    for (const s of failures) for (const f of s.failures) lines.push(`- ${s.name}: \`${f.replace(/`/g, "'").slice(0, 200)}\``)
+    lines.push('')
+  }
+  return `${lines.join('\n')}\n`
+}

@@ -1,0 +1,39 @@
+// Fills a tenant with a generated demo population through the same path as POST /v1/events
+// (parseEvents, then appendEvents in a tenant transaction per batch). Journeys are generated as
+// the batches are posted, so memory stays flat for 100 000 journeys.
+import { sql } from 'drizzle-orm'
+import { parseEvents } from '../domain/cloudevent.js'
+import { generatePopulation, populationBatches } from '../domain/population.js'
+import { inTenant, queryOne, type Db } from './database.js'
+import { appendEvents } from './events.js'
+import type { Keyring } from './keyring.js'
+
+export interface SeedReport { tenantId: string; journeys: number; events: number; duplicates: number; ms: number }
+
+export interface SeedOptions {
+  tenantId: string
+  journeys: number
+  seed: number
+  now: Date
+  batchSize?: number
+  onProgress?: (report: SeedReport) => void
+}
+
+export async function seedPopulation(db: Db, keyring: Keyring, options: SeedOptions): Promise<SeedReport> {
+  const { tenantId, now } = options
+  const exists = await inTenant(db, tenantId, (tx) => queryOne(tx, sql`select 1 as one from tenants where tenant_id = ${tenantId}`))
+  if (!exists) throw new Error(`no tenant ${tenantId}: create it first (journey tenants create --name ...)`)
+  const started = Date.now()
+  const report: SeedReport = { tenantId, journeys: 0, events: 0, duplicates: 0, ms: 0 }
+  const population = generatePopulation({ journeys: options.journeys, seed: options.seed, now })
+  for (const batch of populationBatches(population, options.batchSize ?? 500)) {
+    const events = parseEvents(batch, now)
+    const results = await inTenant(db, tenantId, (tx) => appendEvents(tx, tenantId, events, { batch: true, keyring }))
+    report.events += results.length
+    report.duplicates += results.filter((r) => r.duplicate).length
+    report.journeys += batch.filter((e) => e.type === 'candidate.applied').length
+    options.onProgress?.({ ...report, ms: Date.now() - started })
+  }
+  report.ms = Date.now() - started
+  return report
+}

@@ -1,0 +1,205 @@
+// What an independent client computes from the events it posted, with nothing from the store:
+// journeys and promises folded by hand (events in the order posted, which is time order for a
+// generated population), then the analytics figures as the API documents them.
+import { createHash } from 'node:crypto'
+
+export interface PostedEvent { id: string; source: string; type: string; subject: string; time: string; data: Record<string, unknown> }
+
+export interface ModelJourney {
+  id: string
+  vacancyId: string | null
+  department: string | null
+  startDate: string | null
+  hired: boolean
+  exited: boolean
+  lastDay: string | null
+}
+
+export interface ModelPromise {
+  id: string
+  journeyId: string
+  category: string
+  madeBy: string
+  madeAt: string | null
+  madeTime: string
+  dueBy: string | null
+  dueAfterStartDays: number | null
+  outcome: 'open' | 'kept' | 'broken' | 'withdrawn'
+  closedAt: string | null
+  renegotiations: number
+  assessed: number | null
+}
+
+export interface Model { journeys: Map<string, ModelJourney>; promises: Map<string, ModelPromise> }
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null)
+const num = (v: unknown): number | null => (typeof v === 'number' ? v : null)
+const asRecord = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null ? Object.fromEntries(Object.entries(v)) : {})
+
+/** The documented id of a promise the ledger derives from an offer term or a vacancy promise. */
+const derivedId = (...parts: string[]) => `prm_${createHash('sha256').update(parts.join('\u0000')).digest('base64url').slice(0, 22)}`
+const asKey = (v: string) => v.replace(/[^A-Za-z0-9._:@-]/g, '-').slice(0, 128) || 'unknown'
+
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00.000Z`)
+  d.setUTCDate(d.getUTCDate() + days)
+  return d.toISOString().slice(0, 10)
+}
+
+export function buildModel(events: readonly PostedEvent[]): Model {
+  const vacancies = new Map<string, { publishedBy: string; promises: Record<string, unknown>[] }>()
+  const journeys = new Map<string, ModelJourney>()
+  const promises = new Map<string, ModelPromise>()
+  const make = (journeyId: string, id: string, time: string, d: Record<string, unknown>, madeBy: string, madeAt: string | null) => {
+    promises.set(id, {
+      id, journeyId, category: str(d.category) ?? 'other', madeBy, madeAt, madeTime: time, dueBy: str(d.dueBy),
+      dueAfterStartDays: num(d.dueAfterStartDays), outcome: 'open', closedAt: null, renegotiations: 0, assessed: null,
+    })
+  }
+  for (const e of events) {
+    const d = e.data
+    if (e.type === 'vacancy.published') {
+      vacancies.set(e.subject, { publishedBy: str(d.publishedBy) ?? e.source, promises: Array.isArray(d.promises) ? d.promises.map(asRecord) : [] })
+      continue
+    }
+    const j = journeys.get(e.subject) ?? { id: e.subject, vacancyId: null, department: null, startDate: null, hired: false, exited: false, lastDay: null }
+    journeys.set(e.subject, j)
+    const p = promises.get(str(d.promiseId) ?? '')
+    switch (e.type) {
+      case 'candidate.applied':
+        j.vacancyId = str(d.vacancyId) ?? j.vacancyId
+        break
+      case 'offer.made':
+        if (!j.hired) {
+          j.department = str(d.department) ?? j.department
+          j.startDate = str(d.startDate) ?? j.startDate
+        }
+        ;(Array.isArray(d.terms) ? d.terms : []).forEach((term, index) => make(
+          e.subject, derivedId(e.subject, 'offer', e.source, e.id, String(index)), e.time, asRecord(term), str(d.madeBy) ?? asKey(e.source), 'offer'))
+        break
+      case 'employee.hired': {
+        const vacancy = !j.hired && j.vacancyId ? vacancies.get(j.vacancyId) : undefined
+        vacancy?.promises.forEach((vp, index) => make(
+          e.subject, derivedId(e.subject, 'vacancy', j.vacancyId ?? '', String(index)), e.time, vp, asKey(vacancy.publishedBy), 'vacancy'))
+        j.hired = true
+        j.department = str(d.department) ?? j.department
+        j.startDate = str(d.startDate) ?? j.startDate
+        break
+      }
+      case 'role.changed':
+        j.department = str(d.department) ?? j.department
+        break
+      case 'exit.announced':
+        j.lastDay = str(d.lastDay) ?? j.lastDay
+        break
+      case 'employee.exited':
+        j.exited = true
+        j.lastDay = str(d.lastDay) ?? j.lastDay
+        break
+      case 'promise.made':
+        make(e.subject, str(d.promiseId) ?? '', e.time, d, str(d.madeBy) ?? '', str(d.madeAt))
+        break
+      case 'promise.kept': case 'promise.broken': case 'promise.withdrawn':
+        if (p && p.outcome === 'open') {
+          p.outcome = e.type === 'promise.kept' ? 'kept' : e.type === 'promise.broken' ? 'broken' : 'withdrawn'
+          p.closedAt = e.time
+        }
+        break
+      case 'promise.renegotiated':
+        if (p) {
+          p.renegotiations += 1
+          if (str(d.dueBy)) {
+            p.dueBy = str(d.dueBy)
+            p.dueAfterStartDays = null
+          }
+        }
+        break
+      case 'promise.assessed':
+        if (p) p.assessed = num(d.fulfilled)
+        break
+      default:
+    }
+  }
+  return { journeys, promises }
+}
+
+export function dueDate(p: ModelPromise, model: Model): string | null {
+  const start = model.journeys.get(p.journeyId)?.startDate ?? null
+  return p.dueBy ?? (p.dueAfterStartDays !== null && start !== null ? addDays(start, p.dueAfterStartDays) : null)
+}
+
+/** num/den rounded half away from zero to `places` decimals, in exact integer arithmetic. */
+function ratio(num: number, den: number, places: number): number | null {
+  if (den === 0) return null
+  const scale = 10 ** places
+  const sign = Math.sign(num) * Math.sign(den)
+  const [n, d] = [Math.abs(num), Math.abs(den)]
+  return (sign * Math.floor((2 * n * scale + d) / (2 * d))) / scale
+}
+
+export interface Query { groupBy: string; from?: string; to?: string; minGroupSize: number; today: string }
+
+/** Groups the items, suppresses small groups (size = distinct journeys), orders by group, computes figures. */
+function grouped<T extends { journeyId: string }>(items: T[], key: (item: T) => string, min: number, figures: (items: T[]) => object) {
+  const groups = new Map<string, T[]>()
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item])
+  return [...groups.keys()].sort().map((group) => {
+    const members = groups.get(group) ?? []
+    const size = new Set(members.map((m) => m.journeyId)).size
+    return size < min ? { group, suppressed: true } : { group, ...figures(members) }
+  })
+}
+
+function journeyKey(groupBy: string, j: ModelJourney | undefined): string {
+  if (groupBy === 'department') return j?.department ?? 'unknown'
+  if (groupBy === 'vacancy') return j?.vacancyId ?? 'unknown'
+  return j?.hired && j.startDate ? j.startDate.slice(0, 7) : 'not-hired'
+}
+
+export function expectedPromiseAnalytics(model: Model, q: Query) {
+  const fromMs = q.from ? Date.parse(`${q.from}T00:00:00.000Z`) : -Infinity
+  const toMs = q.to ? Date.parse(`${addDays(q.to, 1)}T00:00:00.000Z`) : Infinity
+  const items = [...model.promises.values()].filter((p) => Date.parse(p.madeTime) >= fromMs && Date.parse(p.madeTime) < toMs)
+  const key = (p: ModelPromise) => {
+    if (q.groupBy === 'madeBy') return p.madeBy
+    if (q.groupBy === 'category') return p.category
+    if (q.groupBy === 'madeAt') return p.madeAt ?? 'unknown'
+    return journeyKey(q.groupBy, model.journeys.get(p.journeyId))
+  }
+  const data = grouped(items, key, q.minGroupSize, (ps) => {
+    const count = (f: (p: ModelPromise) => boolean) => ps.filter(f).length
+    const overdue = count((p) => p.outcome === 'open' && (dueDate(p, model) ?? '9999-12-31') < q.today)
+    const kept = ps.filter((p) => p.outcome === 'kept')
+    const broken = count((p) => p.outcome === 'broken')
+    // Median of whole milliseconds: 2 x median is an integer, so rounding to 0.1 day stays exact.
+    const ms = kept.map((p) => Date.parse(p.closedAt ?? '') - Date.parse(p.madeTime)).sort((a, b) => a - b)
+    const mid = Math.floor(ms.length / 2)
+    const twiceMedian = ms.length === 0 ? null : ms.length % 2 === 1 ? 2 * (ms[mid] ?? 0) : (ms[mid - 1] ?? 0) + (ms[mid] ?? 0)
+    return {
+      made: ps.length, kept: kept.length, broken, renegotiated: count((p) => p.renegotiations > 0),
+      withdrawn: count((p) => p.outcome === 'withdrawn'), open: count((p) => p.outcome === 'open'), overdue,
+      keepRate: ratio(kept.length, kept.length + broken + overdue, 4),
+      medianDaysToKeep: twiceMedian === null ? null : ratio(twiceMedian, 2 * 86_400_000, 1),
+      perceptionGap: count((p) => p.outcome === 'kept' && p.assessed !== null && p.assessed <= 2),
+    }
+  })
+  return { groupBy: q.groupBy, from: q.from ?? null, to: q.to ?? null, minGroupSize: q.minGroupSize, data }
+}
+
+export function expectedRetention(model: Model, q: Query) {
+  const broken = new Set([...model.promises.values()].filter((p) => p.outcome === 'broken').map((p) => p.journeyId))
+  const hires = [...model.journeys.values()]
+    .filter((j) => j.hired && j.startDate !== null && (!q.from || j.startDate >= q.from) && (!q.to || j.startDate <= q.to))
+    .map((j) => ({ ...j, journeyId: j.id }))
+  const figures = (js: ModelJourney[]) => {
+    const exits = js.filter((j) => j.exited)
+    const early = exits.filter((j) => j.lastDay !== null && j.startDate !== null && j.lastDay < addDays(j.startDate, 365)).length
+    return { hires: js.length, exits: exits.length, earlyExits: early, earlyExitRate: ratio(early, js.length, 4) }
+  }
+  const data = grouped(hires, (j) => journeyKey(q.groupBy, j), q.minGroupSize, (js) => ({
+    ...figures(js),
+    withBrokenPromise: figures(js.filter((j) => broken.has(j.id))),
+    withoutBrokenPromise: figures(js.filter((j) => !broken.has(j.id))),
+  }))
+  return { groupBy: q.groupBy, from: q.from ?? null, to: q.to ?? null, minGroupSize: q.minGroupSize, data }
+}

@@ -1,0 +1,347 @@
+// The journey and promise rules and folds, pure: no database, the clock passed in as a value.
+import t from 'tap'
+import type { EventType } from '../../src/domain/catalogue.js'
+import {
+  checkJourneyEvent, effectiveStage, expectationsTrend, foldJourney, noJourney,
+  type Journey, type JourneyFacts, type Point,
+} from '../../src/domain/journey.js'
+import type { EventData, LedgerEvent } from '../../src/domain/ledger-event.js'
+import { checkPromiseEvent, foldPromises, promiseStatus, type PromiseFacts, type PromiseRecord } from '../../src/domain/promise.js'
+import { activeSignals, armExperienceSignals, armPromiseSignals } from '../../src/domain/signals.js'
+
+// ---- small builders ----
+
+let arrival = 0
+/** A stored event of journey j-1; `position` is the arrival order, so a backfill is a later position with an earlier time. */
+function ev(type: EventType, time: string, data: EventData = {}): LedgerEvent {
+  arrival += 1
+  return {
+    id: `e-${arrival}`, source: 'test:hris', type, subject: 'j-1', time, data,
+    version: arrival, position: arrival, recordedAt: `2026-12-01T00:00:${String(arrival % 60).padStart(2, '0')}.000Z`,
+    personId: null, sealed: null,
+  }
+}
+
+/** An event as the rules see it (before it is stored). */
+const incoming = (type: EventType, data: EventData = {}, time = '2026-06-01T09:00:00.000Z') => ({ type, subject: 'j-1', data, time })
+
+/** Applies events to the rules one by one, as the store does in arrival order. */
+function factsAfter(...events: ReturnType<typeof incoming>[]): JourneyFacts {
+  return events.reduce<JourneyFacts>((facts, e) => checkJourneyEvent(facts, e), noJourney)
+}
+
+function fold(events: LedgerEvent[]): Journey {
+  const journey = foldJourney('j-1', events)
+  if (!journey) throw new Error('expected a journey')
+  return journey
+}
+
+const day = (date: string, hour = 9) => `${date}T${String(hour).padStart(2, '0')}:00:00.000Z`
+
+// ---- checkJourneyEvent ----
+
+t.test('the journey rules reject only what cannot have happened', async (t) => {
+  const breaks = (rule: string, facts: JourneyFacts, e: ReturnType<typeof incoming>) =>
+    t.throws(() => checkJourneyEvent(facts, e), { status: 409, code: 'rule-violated', extensions: { rule } }, `${e.type} breaks ${rule}`)
+
+  // given no journey yet
+  breaks('journey-unknown', noJourney, incoming('interview.held'))
+  breaks('journey-unknown', noJourney, incoming('promise.kept', { promiseId: 'pr-1' }))
+  for (const opener of ['candidate.applied', 'employee.hired'] as const) {
+    t.throws(() => checkJourneyEvent(noJourney, incoming(opener, { startDate: '2026-07-01' })),
+      { status: 400, code: 'validation', extensions: { errors: [{ path: '/data/personId' }] } }, `${opener} opening a journey needs personId`)
+  }
+
+  // given an application
+  const applied = factsAfter(incoming('candidate.applied', { personId: 'p-1', vacancyId: 'vac-1' }))
+  t.match(applied, { exists: true, personId: 'p-1', vacancyId: 'vac-1', hired: false, exited: false })
+  t.equal(noJourney.exists, false, 'the rules never change the facts they are given')
+  breaks('person-mismatch', applied, incoming('employee.hired', { personId: 'p-2', startDate: '2026-07-01' }))
+  breaks('person-mismatch', applied, incoming('candidate.applied', { personId: 'p-2' }))
+  breaks('onboarding-before-hire', applied, incoming('onboarding.completed'))
+  breaks('exit-before-hire', applied, incoming('exit.announced', { kind: 'voluntary' }))
+  breaks('exit-before-hire', applied, incoming('employee.exited', { lastDay: '2026-07-01' }))
+
+  // when the hire names no person, the journey's person stands
+  const hired = checkJourneyEvent(applied, incoming('employee.hired', { startDate: '2026-07-01' }))
+  t.match(hired, { hired: true, personId: 'p-1' })
+  t.match(checkJourneyEvent(hired, incoming('onboarding.completed')), { hired: true }, 'onboarding after the hire is fine')
+
+  // given an exit
+  const exited = factsAfter(
+    incoming('employee.hired', { personId: 'p-1', startDate: '2026-07-01' }),
+    incoming('exit.announced', { kind: 'voluntary' }),
+    incoming('employee.exited', { lastDay: '2026-12-31' }),
+  )
+  t.match(exited, { hired: true, exitAnnounced: true, exited: true })
+  breaks('second-exit', exited, incoming('employee.exited', { lastDay: '2027-01-31' }))
+  breaks('second-exit', exited, incoming('exit.announced', { kind: 'involuntary' }))
+  breaks('hire-after-exit', exited, incoming('employee.hired', { personId: 'p-1', startDate: '2027-02-01' }))
+  t.match(checkJourneyEvent(exited, incoming('alumni.referred', { referredPersonId: 'p-9' })), { exited: true }, 'an alumnus may still refer someone')
+
+  // promise events go through the promise rules and are remembered in the facts
+  const promised = checkJourneyEvent(hired, incoming('promise.made', { promiseId: 'pr-1', category: 'career', text: 'x', madeBy: 'm-1' }))
+  t.equal(promised.promises.get('pr-1')?.outcome, 'open')
+  t.equal(hired.promises.size, 0, 'the earlier facts keep their own promise map')
+  const kept = checkJourneyEvent(promised, incoming('promise.kept', { promiseId: 'pr-1' }))
+  t.equal(kept.promises.get('pr-1')?.outcome, 'kept')
+  breaks('promise-closed', kept, incoming('promise.broken', { promiseId: 'pr-1', reason: 'x' }))
+})
+
+// ---- foldJourney ----
+
+t.test('a journey walks every stage in order, each period closed by the next', async (t) => {
+  const j = fold([
+    ev('candidate.applied', day('2026-01-05'), { personId: 'p-1', vacancyId: 'vac-1' }),
+    ev('interview.held', day('2026-01-12'), { interviewer: 'm-1' }),
+    ev('offer.made', day('2026-01-20'), { role: 'Engineer', department: 'Platform', startDate: '2026-03-01' }),
+    ev('offer.accepted', day('2026-01-22')),
+    ev('employee.hired', day('2026-01-25'), { role: 'Senior Engineer', department: 'Platform', manager: 'm-1', startDate: '2026-03-02' }),
+    ev('onboarding.completed', day('2026-04-30')),
+    ev('exit.announced', day('2026-09-01'), { kind: 'voluntary', lastDay: '2026-09-30' }),
+    ev('employee.exited', day('2026-09-30', 17), { lastDay: '2026-09-30', regrettable: true }),
+  ])
+  t.same(j.stages, [
+    { stage: 'applied', enteredAt: day('2026-01-05'), leftAt: day('2026-01-20') },
+    { stage: 'offered', enteredAt: day('2026-01-20'), leftAt: day('2026-01-22') },
+    { stage: 'hired', enteredAt: day('2026-01-22'), leftAt: '2026-03-02T00:00:00.000Z' },
+    { stage: 'onboarding', enteredAt: '2026-03-02T00:00:00.000Z', leftAt: day('2026-04-30') },
+    { stage: 'active', enteredAt: day('2026-04-30'), leftAt: day('2026-09-01') },
+    { stage: 'leaving', enteredAt: day('2026-09-01'), leftAt: day('2026-09-30', 17) },
+    { stage: 'exited', enteredAt: day('2026-09-30', 17), leftAt: null },
+  ], 'onboarding from the start date; employee.hired after offer.accepted does not open a second hired period')
+  t.match(j, {
+    personId: 'p-1', vacancyId: 'vac-1', stage: 'exited', stageSince: day('2026-09-30', 17),
+    role: 'Senior Engineer', department: 'Platform', manager: 'm-1', startDate: '2026-03-02', hiredAt: day('2026-01-25'),
+    exitedAt: day('2026-09-30', 17), lastDay: '2026-09-30', exitKind: 'voluntary', regrettable: true, version: 8, createdAt: day('2026-01-05'),
+  })
+})
+
+t.test('a journey that is not hired closes, from applied or from offered, but a hire is never closed', async (t) => {
+  const stageNames = (j: Journey) => j.stages.map((s) => s.stage)
+  const applied = ev('candidate.applied', day('2026-02-01'), { personId: 'p-1' })
+
+  t.same(stageNames(fold([applied, ev('candidate.rejected', day('2026-02-03'))])), ['applied', 'closed'])
+  t.same(stageNames(fold([applied, ev('candidate.withdrew', day('2026-02-03'))])), ['applied', 'closed'])
+  const declined = fold([applied, ev('offer.made', day('2026-02-05')), ev('offer.declined', day('2026-02-07'), { reason: 'x' })])
+  t.same(stageNames(declined), ['applied', 'offered', 'closed'])
+  t.equal(declined.stage, 'closed')
+  t.equal(declined.stageSince, day('2026-02-07'))
+
+  const hired = fold([applied, ev('offer.made', day('2026-02-05')), ev('offer.accepted', day('2026-02-06')), ev('candidate.withdrew', day('2026-02-07'))])
+  t.equal(hired.stage, 'hired', 'a withdrawal after acceptance does not close a hire')
+})
+
+t.test('backfilled events land in their place, and stages only move forward', async (t) => {
+  // given the HRIS sent the application and the hire, and the ATS backfills the offer later
+  const j = fold([
+    ev('candidate.applied', day('2026-01-05'), { personId: 'p-1' }),
+    ev('employee.hired', day('2026-01-25'), { role: 'Engineer', startDate: '2026-03-01' }),
+    ev('onboarding.completed', day('2026-04-01')),
+    ev('offer.made', day('2026-01-20'), { role: 'Offered role', startDate: '2026-02-15' }),
+  ])
+  t.same(j.stages.map((s) => [s.stage, s.enteredAt, s.leftAt]), [
+    ['applied', day('2026-01-05'), day('2026-01-20')],
+    ['offered', day('2026-01-20'), day('2026-01-25')],
+    ['hired', day('2026-01-25'), '2026-03-01T00:00:00.000Z'],
+    ['onboarding', '2026-03-01T00:00:00.000Z', day('2026-04-01')],
+    ['active', day('2026-04-01'), null],
+  ])
+  t.equal(j.role, 'Engineer', 'the later hire decides the role, whatever order they arrived in')
+  t.equal(j.startDate, '2026-03-01')
+
+  // when an offer is backfilled with a time after the hire, the journey does not step back
+  const late = fold([
+    ev('candidate.applied', day('2026-01-05'), { personId: 'p-1' }),
+    ev('employee.hired', day('2026-01-25'), { role: 'Engineer', startDate: '2026-03-01' }),
+    ev('offer.made', day('2026-02-01'), { role: 'Other', startDate: '2026-05-01' }),
+    ev('candidate.rejected', day('2026-02-02')),
+  ])
+  t.equal(late.stage, 'hired')
+  t.same(late.stages.map((s) => s.stage), ['applied', 'hired'])
+  t.match(late, { role: 'Engineer', startDate: '2026-03-01' }, 'an offer after the hire does not rewrite the placement')
+
+  // and a role change moves the placement
+  const moved = fold([
+    ev('employee.hired', day('2026-01-25'), { personId: 'p-1', role: 'Engineer', department: 'Platform', manager: 'm-1', startDate: '2026-03-01' }),
+    ev('role.changed', day('2026-08-01'), { role: 'Staff Engineer', manager: 'm-2', kind: 'promotion' }),
+  ])
+  t.match(moved, { role: 'Staff Engineer', department: 'Platform', manager: 'm-2' })
+  t.equal(foldJourney('j-1', []), null, 'no events, no journey')
+})
+
+t.test('the onboarding period stands between hire and the next stage when the start date falls between them', async (t) => {
+  const stagesOf = (events: LedgerEvent[]) => fold(events).stages.map((s) => s.stage)
+  const hire = (time: string, startDate: string) => ev('employee.hired', time, { personId: 'p-1', startDate })
+  t.same(stagesOf([hire(day('2026-03-01'), '2026-04-01'), ev('onboarding.completed', day('2026-05-01'))]), ['hired', 'onboarding', 'active'])
+  t.same(stagesOf([hire(day('2026-03-01'), '2026-06-01'), ev('exit.announced', day('2026-04-01'), { kind: 'voluntary' })]), ['hired', 'leaving'],
+    'leaving before the start date: never onboarded')
+  t.same(stagesOf([hire(day('2026-03-01'), '2026-06-01')]), ['hired'], 'not started yet: the read path decides (effectiveStage)')
+})
+
+t.test('a signed hire becomes onboarding on its start date, without an event', async (t) => {
+  t.equal(effectiveStage('hired', '2026-06-10', '2026-06-09'), 'hired', 'the day before')
+  t.equal(effectiveStage('hired', '2026-06-10', '2026-06-10'), 'onboarding', 'on the start date')
+  t.equal(effectiveStage('hired', '2026-06-10', '2026-09-01'), 'onboarding', 'after it')
+  t.equal(effectiveStage('hired', null, '2026-09-01'), 'hired', 'without a start date')
+  t.equal(effectiveStage('active', '2026-06-10', '2026-09-01'), 'active', 'other stages stay as they are')
+  t.equal(effectiveStage('offered', '2026-06-10', '2026-09-01'), 'offered')
+})
+
+t.test('the expectations trend reads the last three readings', async (t) => {
+  const points = (...values: number[]): Point[] => values.map((value, i) => ({ time: day(`2026-0${i + 1}-01`), value, source: 'pulse' }))
+  t.equal(expectationsTrend(points()), null, 'no readings')
+  t.equal(expectationsTrend(points(3)), null, 'one reading is no trend')
+  t.equal(expectationsTrend(points(4, 3)), 'falling')
+  t.equal(expectationsTrend(points(3, 4)), 'rising')
+  t.equal(expectationsTrend(points(3, 3)), 'steady')
+  t.equal(expectationsTrend(points(5, 4, 3)), 'falling')
+  t.equal(expectationsTrend(points(2, 3, 5)), 'rising')
+  t.equal(expectationsTrend(points(4, 2, 3)), 'steady', 'a dip that recovers is not a fall')
+  t.equal(expectationsTrend(points(1, 5, 4, 3)), 'falling', 'older readings do not count')
+})
+
+// ---- signals ----
+
+t.test('experience signals are armed by the fold and switch on when the clock passes them', async (t) => {
+  const hire = ev('employee.hired', day('2025-12-01'), { personId: 'p-1', role: 'Backend Engineer', department: 'Platform', startDate: '2026-01-05' })
+  const on = (j: Journey, at: string) => activeSignals(j.signals, new Date(at)).map((s) => s.name)
+
+  // given a hire with nothing since
+  const quiet = fold([hire])
+  t.equal(quiet.signals.unrecognised?.since, '2026-04-05T00:00:00.000Z', 'unrecognised: 90 days after the start date')
+  t.equal(quiet.signals.stalled?.since, '2027-01-05T00:00:00.000Z', 'stalled: a year after the start date')
+  t.same(on(quiet, '2026-04-04T23:59:59.999Z'), [], 'nothing is on before its time')
+  t.same(on(quiet, '2026-04-05T00:00:00.000Z'), ['unrecognised'])
+  t.same(on(quiet, '2027-01-05T00:00:00.000Z'), ['unrecognised', 'stalled'])
+
+  // when recognition and development happen, the clocks restart from them
+  const busy = fold([
+    hire,
+    ev('recognition.given', day('2026-03-01'), { kind: 'compliment' }),
+    ev('development.completed', day('2026-06-01'), { title: 'Course' }),
+  ])
+  t.equal(busy.signals.unrecognised?.since, '2026-05-30T09:00:00.000Z')
+  t.equal(busy.signals.stalled?.since, '2027-06-01T09:00:00.000Z')
+  t.same(on(busy, '2026-05-01T00:00:00.000Z'), [])
+
+  // an interest outside the role is a signal until development starts after the check-in
+  const curious = [hire, ev('checkin.held', day('2026-02-01'), { interests: ['Data Engineering'], expectationsMet: 4 })]
+  t.equal(fold(curious).signals['interest-outside-role']?.since, day('2026-02-01'))
+  t.match(fold(curious).signals['interest-outside-role']?.why, /Data Engineering/)
+  t.notOk(fold([...curious, ev('development.started', day('2026-02-10'), { title: 'Data course' })]).signals['interest-outside-role'], 'development since the check-in disarms it')
+  t.notOk(fold([hire, ev('checkin.held', day('2026-02-01'), { interests: ['backend'] })]).signals['interest-outside-role'], 'an interest inside the role is no signal')
+
+  // falling expectations are a signal from the reading that shows the fall
+  const falling = fold([
+    hire,
+    ev('pulse.answered', day('2026-02-01'), { expectationsMet: 4 }),
+    ev('checkin.held', day('2026-03-01'), { expectationsMet: 3 }),
+    ev('pulse.answered', day('2026-04-01'), { expectationsMet: 2 }),
+  ])
+  t.equal(falling.signals['expectations-falling']?.since, day('2026-04-01'))
+  t.match(falling.signals['expectations-falling']?.why, /4 → 3 → 2/)
+  t.same(falling.experience.expectationsMet.map((p) => p.source), ['pulse', 'checkin', 'pulse'])
+  t.match(falling.experience.latestPulse, { time: day('2026-04-01'), expectationsMet: 2 })
+
+  // someone who left is not nagged about recognition or growth
+  const gone = fold([hire, ev('employee.exited', day('2026-03-01'), { lastDay: '2026-03-01' })])
+  t.same(gone.signals, {})
+  t.same(armExperienceSignals(gone), {})
+})
+
+t.test('promise signals: the day after the earliest open due date, and a kept promise the employee rates poorly', async (t) => {
+  const promise = (id: string, outcome: PromiseRecord['outcome'], dueDate: string | null, assessedFulfilled: number | null = null): PromiseRecord => ({
+    id, journeyId: 'j-1', category: 'career', textRef: { source: 's', eventId: id }, madeBy: 'm-1', madeAt: null, kind: null,
+    madeTime: day('2026-01-01'), dueBy: dueDate, dueAfterStartDays: null, dueDate, outcome, closedAt: null, brokenCause: null,
+    renegotiations: 0, lastRenegotiationAgreed: null, assessedFulfilled, assessedAt: assessedFulfilled === null ? null : day('2026-05-01'),
+    inheritedFrom: null, history: [],
+  })
+  const armed = armPromiseSignals([
+    promise('pr-late', 'open', '2026-08-01'),
+    promise('pr-early', 'open', '2026-07-01'),
+    promise('pr-kept-early', 'kept', '2026-02-01', 2),
+    promise('pr-kept-fine', 'kept', '2026-02-01', 4),
+  ])
+  t.equal(armed['promise-overdue']?.since, '2026-07-02T00:00:00.000Z')
+  t.match(armed['promise-overdue']?.why, /pr-early/)
+  t.equal(armed['perception-gap']?.since, day('2026-05-01'))
+  t.match(armed['perception-gap']?.why, /pr-kept-early/)
+  t.same(activeSignals(armed, new Date('2026-07-01T23:59:59Z')).map((s) => s.name), ['perception-gap'], 'due today is not overdue yet')
+  t.same(activeSignals(armed, new Date('2026-07-02T00:00:00Z')).map((s) => s.name), ['promise-overdue', 'perception-gap'])
+  t.same(armPromiseSignals([promise('pr-undated', 'open', null), promise('pr-kept', 'kept', '2026-01-01', 3)]), {}, 'no due date, no gap: nothing armed')
+})
+
+// ---- promises ----
+
+t.test('a promise status depends on the day it is read', async (t) => {
+  const open = { outcome: 'open' as const, dueDate: '2026-07-01', renegotiations: 0 }
+  t.equal(promiseStatus(open, '2026-06-01'), 'open', 'a month ahead')
+  t.equal(promiseStatus(open, '2026-06-16'), 'open', '15 days ahead')
+  t.equal(promiseStatus(open, '2026-06-17'), 'due', '14 days ahead')
+  t.equal(promiseStatus(open, '2026-07-01'), 'due', 'on the due date')
+  t.equal(promiseStatus(open, '2026-07-02'), 'overdue', 'the day after')
+
+  const renegotiated = { ...open, renegotiations: 1 }
+  t.equal(promiseStatus(renegotiated, '2026-06-01'), 'renegotiated')
+  t.equal(promiseStatus(renegotiated, '2026-06-20'), 'due', 'falling due outranks renegotiated')
+  t.equal(promiseStatus(renegotiated, '2026-07-02'), 'overdue')
+
+  t.equal(promiseStatus({ outcome: 'open', dueDate: null, renegotiations: 0 }, '2099-01-01'), 'open', 'undated promises never fall due')
+  for (const outcome of ['kept', 'broken', 'withdrawn'] as const) {
+    t.equal(promiseStatus({ ...open, outcome }, '2026-07-02'), outcome, `${outcome} stays ${outcome} past its due date`)
+  }
+})
+
+t.test('the promise rules', async (t) => {
+  const none = new Map<string, PromiseFacts>()
+  const on = (type: EventType, data: EventData, time = day('2026-06-01')) => ({ type, subject: 'j-1', data, time })
+  const made = { promiseId: 'pr-1', category: 'development', text: 'A course', madeBy: 'm-1' }
+
+  t.same(checkPromiseEvent(none, on('promise.made', made)), { outcome: 'open' })
+  t.same(checkPromiseEvent(none, on('promise.made', { ...made, dueBy: '2026-06-01' })), { outcome: 'open' }, 'due the day it is made is fine')
+  t.throws(() => checkPromiseEvent(none, on('promise.made', { ...made, dueBy: '2026-05-31' })),
+    { status: 400, code: 'validation', extensions: { errors: [{ path: '/data/dueBy' }] } }, 'due before it was made: 400')
+  t.equal(checkPromiseEvent(none, on('promise.kept', {})), null, 'an event without promiseId is left to the schema')
+
+  const open = new Map([['pr-1', { outcome: 'open' as const }]])
+  const rule = (rule: string) => ({ name: 'ProblemError', status: 409, extensions: { rule } })
+  t.throws(() => checkPromiseEvent(open, on('promise.made', made)), rule('promise-exists'))
+  t.throws(() => checkPromiseEvent(none, on('promise.kept', { promiseId: 'pr-1' })), rule('promise-not-made'))
+  t.throws(() => checkPromiseEvent(none, on('promise.assessed', { promiseId: 'pr-1', fulfilled: 3 })), rule('promise-not-made'))
+  t.throws(() => checkPromiseEvent(open, on('promise.renegotiated', { promiseId: 'pr-1', dueBy: '2026-05-01', agreedByEmployee: true })),
+    { name: 'ProblemError', status: 400, extensions: { errors: [{ path: '/data/dueBy' }] } }, 'a renegotiated due date in the past: 400')
+  t.same(checkPromiseEvent(open, on('promise.renegotiated', { promiseId: 'pr-1', dueBy: '2026-09-01', agreedByEmployee: true })), { outcome: 'open' })
+
+  for (const [type, outcome] of [['promise.kept', 'kept'], ['promise.broken', 'broken'], ['promise.withdrawn', 'withdrawn']] as const) {
+    t.same(checkPromiseEvent(open, on(type, { promiseId: 'pr-1', reason: 'r' })), { outcome }, `${type} closes it as ${outcome}`)
+    const closed = new Map([['pr-1', { outcome }]])
+    for (const next of ['promise.kept', 'promise.broken', 'promise.withdrawn', 'promise.renegotiated'] as const) {
+      t.throws(() => checkPromiseEvent(closed, on(next, { promiseId: 'pr-1', reason: 'r', agreedByEmployee: true })), rule('promise-closed'), `${next} after ${type}`)
+    }
+    t.same(checkPromiseEvent(closed, on('promise.assessed', { promiseId: 'pr-1', fulfilled: 2 })), { outcome }, `the employee may assess a ${outcome} promise`)
+  }
+})
+
+t.test('the promise fold: due dates from the start date, outcomes even when backfilled before the promise', async (t) => {
+  const promises = foldPromises('j-1', [
+    ev('employee.hired', day('2026-01-01'), { personId: 'p-1', startDate: '2026-06-01' }),
+    ev('promise.made', day('2026-01-02'), { promiseId: 'pr-b', category: 'compensation', text: 'Review', madeBy: 'm-1', dueAfterStartDays: 30 }),
+    ev('promise.made', day('2026-01-03'), { promiseId: 'pr-a', category: 'career', text: 'Mentor', madeBy: 'm-1', dueBy: '2026-03-01' }),
+    // the keep was backfilled with a time before the promise's own
+    ev('promise.kept', day('2026-01-01'), { promiseId: 'pr-a' }),
+    ev('promise.renegotiated', day('2026-02-01'), { promiseId: 'pr-b', dueBy: '2026-09-01', agreedByEmployee: true }),
+    ev('promise.assessed', day('2026-02-02'), { promiseId: 'pr-a', fulfilled: 2 }),
+  ], '2026-06-01')
+  t.same(promises.map((p) => p.id), ['pr-a', 'pr-b'], 'ordered by id')
+  t.match(promises[0], { outcome: 'kept', closedAt: day('2026-01-01'), assessedFulfilled: 2, dueDate: '2026-03-01' })
+  t.match(promises[1], { outcome: 'open', renegotiations: 1, lastRenegotiationAgreed: true, dueBy: '2026-09-01', dueAfterStartDays: null, dueDate: '2026-09-01' })
+  t.same(promises[0]?.history.map((h) => h.type), ['promise.kept', 'promise.made', 'promise.assessed'], 'history in world time')
+
+  const unrenegotiated = foldPromises('j-1', [
+    ev('promise.made', day('2026-01-02'), { promiseId: 'pr-b', category: 'compensation', text: 'Review', madeBy: 'm-1', dueAfterStartDays: 30 }),
+  ], '2026-06-01')
+  t.equal(unrenegotiated[0]?.dueDate, '2026-07-01', 'startDate + dueAfterStartDays')
+  t.equal(foldPromises('j-1', [ev('promise.made', day('2026-01-02'), { promiseId: 'pr-c', category: 'other', text: 'x', madeBy: 'm', dueAfterStartDays: 30 })], null)[0]?.dueDate, null,
+    'no start date yet: no due date')
+})

@@ -5,6 +5,8 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# postinstall applies patches/ (postgres.js: a write after the socket closed must not crash the process).
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
@@ -13,9 +15,11 @@ FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 DATA_DIR=/data
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # Application files stay root-owned (read-only to the service); only /data is writable.
 COPY --from=build /app/dist ./dist
+COPY bin ./bin
 # The compiled store resolves migrations next to itself (dist/src/store -> dist/db/migrations);
 # the copy in db/migrations keeps the source layout for anything that reads them from the cwd.
 COPY db/migrations ./dist/db/migrations

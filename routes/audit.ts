@@ -4,7 +4,7 @@ import { invalid } from '../src/domain/errors.js'
 import { principalOf } from '../src/plugins/auth.js'
 import { listAudit } from '../src/store/audit.js'
 import { inTenant } from '../src/store/database.js'
-import { ListQuery, problemResponses } from './schemas.js'
+import { decodeNumberCursor, encodeNumberCursor, ListQuery, problemResponses } from './schemas.js'
 
 const AuditEntrySchema = Type.Object({
   id: Type.Integer(),
@@ -32,11 +32,11 @@ const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { tenantId } = principalOf(request)
     const { cursor, limit = 50, action } = request.query
-    const afterId = cursor === undefined ? undefined : Number(Buffer.from(cursor, 'base64url').toString())
-    if (afterId !== undefined && !Number.isSafeInteger(afterId)) throw invalid('the cursor is not valid', [{ path: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
+    const afterId = cursor === undefined ? undefined : decodeNumberCursor(cursor)
+    if (cursor !== undefined && afterId === undefined) throw invalid('the cursor is not valid', [{ path: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
     const rows = await inTenant(app.db, tenantId, (tx) => listAudit(tx, tenantId, { afterId, action, limit }))
     const last = rows[rows.length - 1]
-    return { data: rows, nextCursor: last && rows.length === limit ? Buffer.from(String(last.id)).toString('base64url') : null }
+    return { data: rows, nextCursor: last && rows.length === limit ? encodeNumberCursor(last.id) : null }
   })
 }
 

@@ -10,7 +10,7 @@ import { openEvents } from '../src/store/keyring.js'
 import { appendEvents, decodeCursor, encodeCursor, readFeed, readStream } from '../src/store/events.js'
 import { retryOnDuplicate } from '../src/store/retry.js'
 import { journeyExists } from '../src/store/journeys.js'
-import { Key, ListQuery, problemResponses } from './schemas.js'
+import { decodeNumberCursor, encodeNumberCursor, Key, ListQuery, problemResponses } from './schemas.js'
 
 export const StoredEventSchema = Type.Object({
   specversion: Type.Literal('1.0'),
@@ -31,6 +31,7 @@ const AppendResultSchema = Type.Object({
   id: Type.String(), source: Type.String(), subject: Type.String(),
   version: Type.Integer(), position: Type.Integer(),
   duplicate: Type.Boolean({ description: 'true when this source + id was stored before: nothing was stored twice.' }),
+  streamVersion: Type.Optional(Type.Integer({ description: 'The stream\'s version after this append, including promises the ledger derived (an offer\'s terms, a vacancy\'s promises): pass it as the next `expectedversion`. Absent on duplicates.' })),
 }, { $id: 'AppendResult', title: 'AppendResult' })
 
 export function toCloudEvent(e: LedgerEvent) {
@@ -123,8 +124,8 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { tenantId } = principalOf(request)
     const { journeyId } = request.params
     const { cursor, limit = 50 } = request.query
-    const afterVersion = cursor === undefined ? 0 : Number.parseInt(Buffer.from(cursor, 'base64url').toString(), 10)
-    if (!Number.isSafeInteger(afterVersion) || afterVersion < 0) throw invalid('the cursor is not valid', [{ path: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
+    const afterVersion = cursor === undefined ? 0 : decodeNumberCursor(cursor)
+    if (afterVersion === undefined) throw invalid('the cursor is not valid', [{ path: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
     const events = await inTenant(app.db, tenantId, async (tx) => {
       if (!(await journeyExists(tx, tenantId, journeyId))) throw notFound(`no journey ${journeyId}`)
       return openEvents(tx, app.keyring, tenantId, await readStream(tx, tenantId, 'journey', journeyId, afterVersion, limit))
@@ -132,7 +133,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const last = events[events.length - 1]
     return {
       data: events.map(toCloudEvent),
-      nextCursor: last && events.length === limit ? Buffer.from(String(last.version)).toString('base64url') : null,
+      nextCursor: last && events.length === limit ? encodeNumberCursor(last.version) : null,
     }
   })
 }

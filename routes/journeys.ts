@@ -60,8 +60,10 @@ export function journeyView(row: JourneyRow, counts: PromiseCounts, now: Date) {
   const stage = effectiveStage(row.stage, row.startDate, today)
   const stagesList = [...row.stages]
   if (stage !== row.stage && row.startDate) {
-    const startedAt = `${row.startDate}T00:00:00.000Z`
     const last = stagesList[stagesList.length - 1]
+    // A hire recorded after its start date: onboarding begins at the hire, never before it.
+    const start = `${row.startDate}T00:00:00.000Z`
+    const startedAt = last && last.enteredAt > start ? last.enteredAt : start
     if (last) stagesList[stagesList.length - 1] = { ...last, leftAt: startedAt }
     stagesList.push({ stage, enteredAt: startedAt, leftAt: null })
   }

@@ -62,6 +62,15 @@ export const ListQuery = {
   cursor: Type.Optional(Type.String({ maxLength: 512, description: 'The `nextCursor` of the previous page.' })),
 }
 
+/** A page cursor that is a position in a sequence (a stream version, an audit id). */
+export const encodeNumberCursor = (n: number) => Buffer.from(String(n)).toString('base64url')
+
+/** The number in a cursor this API returned; undefined for anything else. */
+export function decodeNumberCursor(raw: string): number | undefined {
+  const text = Buffer.from(raw, 'base64url').toString()
+  return /^\d{1,15}$/.test(text) ? Number(text) : undefined
+}
+
 export const Page = (item: TSchema, title: string) => Type.Object({
   data: Type.Array(item),
   nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),

@@ -10,7 +10,7 @@ import errorsPlugin, { sendProblem, toProblem } from './plugins/errors.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import keyringPlugin from './plugins/keyring.js'
 import lifecyclePlugin from './plugins/lifecycle.js'
-import metricsPlugin from './plugins/metrics.js'
+import metricsPlugin, { metricsRoute } from './plugins/metrics.js'
 import retentionPlugin from './plugins/retention.js'
 import { sharedSchemas } from '../routes/schemas.js'
 import analyticsRoutes, { analyticsSchemas } from '../routes/analytics.js'
@@ -58,6 +58,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     await app.register(idempotencyPlugin)
     await app.register(retentionPlugin)
     await app.register(docsPlugin)
+    await app.register(metricsRoute)
 
     await app.register(healthRoutes)
     await app.register(eventRoutes)

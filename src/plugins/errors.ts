@@ -36,6 +36,9 @@ const httpProblems: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_TYPE: [415, 'unsupported-media-type', 'Content type is not valid'],
   FST_ERR_MAX_PARAM_LENGTH: [414, 'uri-too-long', 'A path parameter is too long'],
   FST_ERR_BAD_URL: [400, 'bad-url', 'The URL is not valid'],
+  // Text the database cannot store (a NUL, a lone surrogate) that slipped past validation is still the caller's.
+  '22021': [400, 'invalid-text', 'Text is not valid'],
+  '22P05': [400, 'invalid-text', 'Text is not valid'],
 }
 
 export function toProblem(error: FastifyError | Error): ProblemError {

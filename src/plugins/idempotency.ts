@@ -31,19 +31,27 @@ function requestHash(request: FastifyRequest): string {
 }
 
 async function idempotencyPlugin(app: FastifyInstance) {
+  // The operator's own Idempotency-Key space: tenant ids start with [a-z0-9], so it is no tenant's;
+  // it names the operator key (by a hash), so a rotated key or another deployment's never replays.
+  const operatorKeySpace = `_operator_${createHash('sha256').update(app.config.operatorKey ?? '').digest('hex').slice(0, 16)}`
+  /** Whose keys an Idempotency-Key is among: the calling tenant's, or the operator's on operator routes. */
+  const keySpace = (request: FastifyRequest): string | null => {
+    if (request.principal) return request.principal.tenantId
+    return request.routeOptions.config.scope === 'operator' ? operatorKeySpace : null
+  }
   app.decorateRequest('idempotencyKey', null)
   app.decorateRequest('responsePersonId', null)
   const aad = (tenantId: string, key: string) => `idempotency/${tenantId}/${key}`
 
   app.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'POST' || !request.principal) return
+    const tenantId = keySpace(request)
+    if (request.method !== 'POST' || !tenantId) return
     const header = request.headers['idempotency-key']
     if (header === undefined) return
     const key = Array.isArray(header) ? header[0] ?? '' : header
     if (key.length < 1 || key.length > 255) {
       throw invalid('Idempotency-Key must be 1-255 characters', [{ path: '/Idempotency-Key', message: 'must be 1-255 characters', location: 'header' }])
     }
-    const { tenantId } = request.principal
     const claim = await inTenant(app.db, tenantId, (tx) => claimKey(tx, tenantId, key, requestHash(request)))
     if (claim.state === 'mismatch') {
       throw new ProblemError(422, 'idempotency-key-reused', 'Idempotency-Key reused', 'this Idempotency-Key was used with another request body')
@@ -86,8 +94,8 @@ async function idempotencyPlugin(app: FastifyInstance) {
 
   app.addHook('onSend', async (request, reply, payload) => {
     const key = request.idempotencyKey
-    if (!key || !request.principal) return payload
-    const { tenantId } = request.principal
+    const tenantId = keySpace(request)
+    if (!key || !tenantId) return payload
     request.idempotencyKey = null
     if (reply.statusCode >= 500) {
       await recordOutcome(`${tenantId}/${key}`, () => inTenant(app.db, tenantId, (tx) => releaseKey(tx, tenantId, key)))

@@ -6,7 +6,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 
 declare module 'fastify' {
   interface FastifyInstance {
-    metrics: { eventsAppended: Counter<'outcome'> }
+    metrics: { eventsAppended: Counter<'outcome'>; registry: Registry }
   }
 }
 
@@ -26,14 +26,18 @@ async function metricsPlugin(app: FastifyInstance) {
     labelNames: ['outcome'],
     registers: [registry],
   })
-  app.decorate('metrics', { eventsAppended })
+  app.decorate('metrics', { eventsAppended, registry })
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched'
     duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000)
   })
+}
+
+/** GET /metrics, registered after the docs plugin so the OpenAPI document lists it. */
+export const metricsRoute = fp(async (app: FastifyInstance) => {
   app.get('/metrics', {
     schema: { tags: ['health'], summary: 'Prometheus metrics', security: [], produces: ['text/plain'], response: { 200: { type: 'string' } } },
-  }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()))
-}
+  }, async (_request, reply) => reply.type(app.metrics.registry.contentType).send(await app.metrics.registry.metrics()))
+}, { name: 'metrics-route', dependencies: ['metrics', 'docs'] })
 
 export default fp(metricsPlugin, { name: 'metrics' })

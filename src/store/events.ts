@@ -8,7 +8,7 @@ import { conflict, impossible, ProblemError } from '../domain/errors.js'
 import { checkJourneyEvent, journeyFacts, noJourney, type JourneyFacts } from '../domain/journey.js'
 import { derivedPromiseId, promisesFromOffer, promisesFromVacancy } from '../domain/promise.js'
 import type { LedgerEvent } from '../domain/ledger-event.js'
-import { checkVacancyEvent } from '../domain/vacancy.js'
+import { checkVacancyEvent, foldVacancy, type Vacancy } from '../domain/vacancy.js'
 import { query, type Queryable } from './database.js'
 import { projectStream } from './projections.js'
 import { journeysOfPromises } from './promises.js'
@@ -22,6 +22,8 @@ export interface AppendResult {
   version: number
   position: number
   duplicate: boolean
+  /** The stream's version once this append committed, derived events included: the next write's expectedversion. */
+  streamVersion?: number
 }
 
 export interface StoredRow {
@@ -52,9 +54,10 @@ const streamKey = (kind: string, id: string) => `${kind}\u0000${id}`
 /**
  * A set of (text, text) pairs as one jsonb parameter. A row-value IN list of a few hundred tuples
  * makes PGlite 0.5 fail at COMMIT ("bad buffer ID: 0", then a PANIC), so batches name pairs this way.
+ * Typed columns (not `p ->> 0`) let the planner join them to the unique indexes instead of scanning.
  */
 const pairs = (list: readonly [string, string][]) =>
-  sql`select p ->> 0, p ->> 1 from jsonb_array_elements(${JSON.stringify(list)}::jsonb) as p`
+  sql`select a, b from jsonb_to_recordset(${JSON.stringify(list.map(([a, b]) => ({ a, b })))}::jsonb) as p(a text, b text)`
 
 /** Points a rule's problem at the event in the batch that broke it. */
 function atIndex(error: unknown, event: IncomingEvent, batch: boolean): unknown {
@@ -138,7 +141,9 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
         }
         const before = facts.get(event.subject) ?? noJourney
         append(event)
-        for (const derived of await derivedPromises(tx, tenantId, event, before)) {
+        // A promise made earlier in this batch belongs to its journey just as a stored one does.
+        if (event.type === 'promise.made') takenPromiseIds.set(String(event.data.promiseId), event.subject)
+        for (const derived of await derivedPromises(tx, tenantId, event, before, (id) => vacancyInBatch(id, history, rows))) {
           append({ ...event, id: `derived:${derived.promiseId}`, source: derivedSource, type: 'promise.made', data: derived.data, expectedVersion: undefined, index: -1 })
         }
       } catch (error) {
@@ -157,7 +162,8 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
     for (const row of sealedRows) {
       const ins = insertedByKey.get(`${row.source}\u0000${row.id}`)
       if (!ins) throw new Error('inserted event not returned')
-      if (row.index >= 0) results.set(row.index, { id: ins.id, source: ins.source, subject: ins.subject, version: ins.version, position: ins.position, duplicate: false })
+      const streamVersion = versions.get(streamKey(row.streamKind, row.subject)) ?? ins.version
+      if (row.index >= 0) results.set(row.index, { id: ins.id, source: ins.source, subject: ins.subject, version: ins.version, position: ins.position, duplicate: false, streamVersion })
       const key = streamKey(row.streamKind, row.subject)
       history.set(key, [...(history.get(key) ?? []), {
         id: row.id, source: row.source, type: row.type, subject: row.subject, time: row.time, data: row.clear,
@@ -209,6 +215,18 @@ async function sealRows<R extends IncomingEvent & { personId: string | null }>(t
 /** The source of events the ledger writes itself (promises inherited from a vacancy or an offer). */
 export const derivedSource = 'journey-ledger'
 
+/** The vacancy as this batch leaves it, when the batch writes to its stream; undefined otherwise (its projection is current). */
+function vacancyInBatch(id: string, history: Map<string, LedgerEvent[]>, rows: readonly (IncomingEvent & { version: number })[]): Vacancy | null | undefined {
+  const written = rows.filter((r) => r.streamKind === 'vacancy' && r.subject === id)
+  if (written.length === 0) return undefined
+  const stored = history.get(streamKey('vacancy', id)) ?? []
+  const last = stored.reduce((max, e) => Math.max(max, e.position), 0)
+  return foldVacancy(id, [...stored, ...written.map((r, i) => ({
+    id: r.id, source: r.source, type: r.type, subject: r.subject, time: r.time, data: r.data, version: r.version,
+    position: last + i + 1, recordedAt: r.time, personId: null, sealed: null,
+  }))])
+}
+
 /** A promise.made without a promiseId gets one derived from its source + id, so a retry names the same promise. */
 function withPromiseId(event: IncomingEvent): IncomingEvent {
   if (event.type !== 'promise.made' || typeof event.data.promiseId === 'string') return event
@@ -216,10 +234,10 @@ function withPromiseId(event: IncomingEvent): IncomingEvent {
 }
 
 /** Promises an event brings with it: an offer's terms; at the first hire, what the vacancy promised. */
-async function derivedPromises(tx: Queryable, tenantId: string, event: IncomingEvent, before: JourneyFacts) {
+async function derivedPromises(tx: Queryable, tenantId: string, event: IncomingEvent, before: JourneyFacts, inBatch: (vacancyId: string) => Vacancy | null | undefined) {
   if (event.type === 'offer.made') return promisesFromOffer(event.subject, event)
   if (event.type !== 'employee.hired' || before.hired || !before.vacancyId) return []
-  const vacancy = await readVacancy(tx, tenantId, before.vacancyId)
+  const vacancy = inBatch(before.vacancyId) ?? await readVacancy(tx, tenantId, before.vacancyId)
   return vacancy ? promisesFromVacancy(event.subject, vacancy) : []
 }
 
@@ -251,10 +269,15 @@ export function encodeCursor(c: FeedCursor): string {
   return Buffer.from(`${c.txId}:${c.position}`).toString('base64url')
 }
 
+const maxXid8 = 2n ** 64n - 1n
+
 export function decodeCursor(raw: string): FeedCursor | undefined {
-  const match = /^(\d{1,20}):(\d{1,19})$/.exec(Buffer.from(raw, 'base64url').toString())
+  const match = /^(\d{1,20}):(\d{1,16})$/.exec(Buffer.from(raw, 'base64url').toString())
   if (!match?.[1] || !match[2]) return undefined
-  return { txId: match[1], position: Number(match[2]) }
+  // Numbers the columns cannot hold are not cursors this API handed out (and would fail the cast).
+  const position = Number(match[2])
+  if (BigInt(match[1]) > maxXid8 || !Number.isSafeInteger(position)) return undefined
+  return { txId: match[1], position }
 }
 
 export interface FeedFilter { after?: FeedCursor; type?: string; subject?: string; limit: number }

@@ -9,7 +9,8 @@ export async function retryOnDuplicate<T>(work: () => Promise<T>, attempts = 3):
       return await work()
     } catch (error) {
       const constraint = violatedConstraint(error)
-      const retriable = constraint === 'events_source_id' || constraint === 'events_stream_version' || constraint === 'streams_tenant_id_kind_id_pk'
+      // promises_tenant_id_id_pk: another journey made the same promise id concurrently; the rerun answers promise-exists.
+      const retriable = constraint === 'events_source_id' || constraint === 'events_stream_version' || constraint === 'streams_tenant_id_kind_id_pk' || constraint === 'promises_tenant_id_id_pk'
       if (!retriable || attempt >= attempts) throw error
     }
   }

@@ -15,13 +15,6 @@ export interface Checks {
   ok(value: unknown, ...message: Message): boolean
 }
 
-/**
- * Marks the assertions that show a known bug: they run and print `not ok ... # TODO bug: ...`
- * without failing the suite. (A subtest marked todo is not run at all by tap, so the marker goes
- * on the assertions.) When the bug is fixed they print `ok ... # TODO`: remove the marker then.
- */
-export const bug = (why: string) => ({ todo: `bug: ${why}` })
-
 export interface Problem {
   type: string
   title: string

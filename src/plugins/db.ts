@@ -5,7 +5,7 @@ import fp from 'fastify-plugin'
 import { sql } from 'drizzle-orm'
 import type { Config } from '../config.js'
 import { defaultTenantId } from '../domain/keys.js'
-import { migrateDatabase, openDatabase, type Database, type Db } from '../store/database.js'
+import { execute, migrateDatabase, openDatabase, type Database, type Db } from '../store/database.js'
 import { countTenants, createTenant } from '../store/tenants.js'
 
 declare module 'fastify' {
@@ -53,7 +53,7 @@ async function dbPlugin(app: FastifyInstance, options: { config: Config }) {
 
 /** True when the database answers and every migration has been applied. */
 export async function databaseReady(db: Db): Promise<boolean> {
-  await db.execute(sql`select 1`)
+  await execute(db, sql`select 1`)
   return true
 }
 

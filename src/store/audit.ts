@@ -1,6 +1,6 @@
 // The append-only audit trail: who (key id), did what, when, on whom — never the personal data itself.
 import { sql } from 'drizzle-orm'
-import { query, type Queryable } from './database.js'
+import { execute, query, type Queryable } from './database.js'
 
 export type AuditAction =
   | 'tenant.created' | 'api-key.created' | 'api-key.revoked' | 'person.erased' | 'person.exported' | 'person.retention-erased'
@@ -16,7 +16,7 @@ export interface AuditEntry {
 }
 
 export async function writeAudit(tx: Queryable, tenantId: string, entry: AuditEntry): Promise<void> {
-  await tx.execute(sql`
+  await execute(tx, sql`
     insert into audit (tenant_id, actor, action, target_type, target_id, details)
     values (${tenantId}, ${entry.actor}, ${entry.action}, ${entry.targetType}, ${entry.targetId}, ${JSON.stringify(entry.details ?? {})}::jsonb)`)
 }

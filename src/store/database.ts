@@ -2,7 +2,7 @@
 // (embedded, one connection in this process) when no DATABASE_URL is set.
 import { PGlite } from '@electric-sql/pglite'
 import { sql, type SQL } from 'drizzle-orm'
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core'
+import { PgDialect, type PgDatabase, type PgQueryResultHKT, type PgTransaction } from 'drizzle-orm/pg-core'
 import type { ExtractTablesWithRelations } from 'drizzle-orm'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
@@ -74,12 +74,43 @@ export async function migrateDatabase(database: Database, options: DatabaseOptio
   }
 }
 
+const dialect = new PgDialect()
+
+/** A postgres.js client (the pool or a transaction's connection), as drizzle keeps it in its session. */
+interface PostgresClient { unsafe(text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown> }
+
+function postgresClientOf(q: Queryable): PostgresClient | undefined {
+  const client: unknown = Reflect.get(Reflect.get(q, 'session') ?? {}, 'client')
+  return typeof client === 'function' && typeof Reflect.get(client, 'unsafe') === 'function' ? client as unknown as PostgresClient : undefined
+}
+
+/**
+ * Statements with at most this many parameters run as named prepared statements on PostgreSQL.
+ * drizzle's execute never prepares, so postgres.js sends Parse/Describe and waits before
+ * Bind/Execute: two round trips a statement. Prepared, a statement costs one after its first
+ * use on a connection. Large multi-row statements vary in shape with the batch, so they are not
+ * kept (each would hold a plan in the backend for the connection's life).
+ */
+const preparedParameterLimit = 64
+
+async function run(q: Queryable, statement: SQL): Promise<unknown> {
+  const client = postgresClientOf(q)
+  if (!client) return q.execute(statement)
+  const { sql: text, params } = dialect.sqlToQuery(statement)
+  return client.unsafe(text, params, { prepare: params.length <= preparedParameterLimit })
+}
+
 /** Runs a statement and returns its rows. The row type is the caller's statement of what the SQL selects. */
 export async function query<T>(q: Queryable, statement: SQL): Promise<T[]> {
-  const result: unknown = await q.execute(statement)
+  const result = await run(q, statement)
   // postgres.js returns the rows array itself; PGlite returns { rows }.
-  if (Array.isArray(result)) return result
+  if (Array.isArray(result)) return result as T[]
   return hasRows<T>(result) ? result.rows : []
+}
+
+/** Runs a statement for its effect. */
+export async function execute(q: Queryable, statement: SQL): Promise<void> {
+  await run(q, statement)
 }
 
 function hasRows<T>(result: unknown): result is { rows: T[] } {
@@ -97,8 +128,13 @@ export async function queryOne<T>(q: Queryable, statement: SQL): Promise<T | und
  */
 export function inTenant<T>(db: Db, tenantId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'journey_app', true)`)
-    return work(tx)
+    // Sent with the work's first statement instead of a round trip of its own: a transaction's
+    // statements run in the order they were sent, so the scope is set before anything reads.
+    const [, result] = await Promise.all([
+      execute(tx, sql`select set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'journey_app', true)`),
+      work(tx),
+    ])
+    return result
   })
 }
 

@@ -9,7 +9,7 @@ import { checkJourneyEvent, journeyFacts, noJourney, type JourneyFacts } from '.
 import { derivedPromiseId, promisesFromOffer, promisesFromVacancy } from '../domain/promise.js'
 import type { LedgerEvent } from '../domain/ledger-event.js'
 import { checkVacancyEvent, foldVacancy, type Vacancy } from '../domain/vacancy.js'
-import { query, type Queryable } from './database.js'
+import { execute, query, type Queryable } from './database.js'
 import { projectStream } from './projections.js'
 import { journeysOfPromises } from './promises.js'
 import { readVacancy } from './vacancies.js'
@@ -78,10 +78,27 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
   const pending: IncomingEvent[] = []
   const duplicateOf = new Map<number, string>()
 
-  // 1. Idempotency on source + id, against the ledger and within the batch itself.
-  const stored = await query<AppendResult>(tx, sql`
-    select id, source, subject, version, position from events
-    where tenant_id = ${tenantId} and (source, id) in (${pairs(events.map((e) => [e.source, e.id]))})`)
+  // 1. Lock every stream the request names, in a fixed order so concurrent batches cannot deadlock;
+  // then, holding the locks, find what is already stored (idempotency on source + id), each
+  // stream's history and the journeys of named promises. The four statements go out together:
+  // on one connection they run in order, so the reads see everything committed before the locks.
+  const streamIds = [...new Map(events.map((e) => [streamKey(e.streamKind, e.subject), { kind: e.streamKind, id: e.subject }])).values()]
+    .sort((a, b) => (a.kind + a.id < b.kind + b.id ? -1 : 1))
+  const [locked, stored, history, takenPromiseIds] = await Promise.all([
+    query<{ kind: string; id: string; version: number }>(tx, sql`
+      insert into streams (tenant_id, kind, id)
+      values ${sql.join(streamIds.map((s) => sql`(${tenantId}, ${s.kind}, ${s.id})`), sql`, `)}
+      on conflict (tenant_id, kind, id) do update set version = streams.version
+      returning kind, id, version`),
+    query<AppendResult>(tx, sql`
+      select id, source, subject, version, position from events
+      where tenant_id = ${tenantId} and (source, id) in (${pairs(events.map((e) => [e.source, e.id]))})`),
+    readStreams(tx, tenantId, streamIds),
+    journeysOfPromises(tx, tenantId, events.flatMap((e) => {
+      const id = e.type === 'promise.made' ? e.data.promiseId : undefined
+      return typeof id === 'string' ? [id] : []
+    })),
+  ])
   const storedByKey = new Map(stored.map((r) => [`${r.source}\u0000${r.id}`, r]))
   for (const event of events) {
     const key = `${event.source}\u0000${event.id}`
@@ -95,18 +112,7 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
   }
 
   if (pending.length > 0) {
-    // 2. Lock every stream touched, in a fixed order so concurrent batches cannot deadlock.
-    const streamIds = [...new Map(pending.map((e) => [streamKey(e.streamKind, e.subject), { kind: e.streamKind, id: e.subject }])).values()]
-      .sort((a, b) => (a.kind + a.id < b.kind + b.id ? -1 : 1))
-    const locked = await query<{ kind: string; id: string; version: number }>(tx, sql`
-      insert into streams (tenant_id, kind, id)
-      values ${sql.join(streamIds.map((s) => sql`(${tenantId}, ${s.kind}, ${s.id})`), sql`, `)}
-      on conflict (tenant_id, kind, id) do update set version = streams.version
-      returning kind, id, version`)
     const versions = new Map(locked.map((s) => [streamKey(s.kind, s.id), s.version]))
-
-    // 3. The history of each stream, for the rules and the projections.
-    const history = await readStreams(tx, tenantId, streamIds)
 
     // 4. Judge each new event against its stream's state, in arrival order.
     const facts = new Map<string, JourneyFacts>()
@@ -117,10 +123,6 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
       else published.set(s.id, events.some((e) => e.type === 'vacancy.published'))
     }
     const rows: (IncomingEvent & { version: number })[] = []
-    const takenPromiseIds = await journeysOfPromises(tx, tenantId, pending.flatMap((e) => {
-      const id = e.type === 'promise.made' ? e.data.promiseId : undefined
-      return typeof id === 'string' ? [id] : []
-    }))
     const append = (event: IncomingEvent) => {
       const key = streamKey(event.streamKind, event.subject)
       const current = versions.get(key) ?? 0
@@ -171,18 +173,18 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
       }])
     }
 
-    // 6. Stream versions and projections, in the same transaction.
-    await tx.execute(sql`
-      update streams set version = v.version
-      from (values ${sql.join([...versions].map(([key, version]) => {
-        const [kind, id] = key.split('\u0000')
-        return sql`(${kind}, ${id}, ${version}::int)`
-      }), sql`, `)}) as v(kind, id, version)
-      where streams.tenant_id = ${tenantId} and streams.kind = v.kind and streams.id = v.id and streams.version <> v.version`)
-    for (const s of streamIds) {
-      const appended = new Set(rows.filter((r) => r.streamKind === s.kind && r.subject === s.id).map((r) => r.type))
-      await projectStream(tx, tenantId, s.kind, s.id, history.get(streamKey(s.kind, s.id)) ?? [], appended)
-    }
+    // 6. Stream versions and projections, in the same transaction (sent together: nothing waits on their answers).
+    const touched = streamIds.filter((s) => rows.some((r) => r.streamKind === s.kind && r.subject === s.id))
+    await Promise.all([
+      execute(tx, sql`
+        update streams set version = v.version
+        from (values ${sql.join(touched.map((s) => sql`(${s.kind}, ${s.id}, ${versions.get(streamKey(s.kind, s.id))}::int)`), sql`, `)}) as v(kind, id, version)
+        where streams.tenant_id = ${tenantId} and streams.kind = v.kind and streams.id = v.id`),
+      ...touched.map((s) => {
+        const appended = new Set(rows.filter((r) => r.streamKind === s.kind && r.subject === s.id).map((r) => r.type))
+        return projectStream(tx, tenantId, s.kind, s.id, history.get(streamKey(s.kind, s.id)) ?? [], appended)
+      }),
+    ])
   }
 
   for (const [index, key] of duplicateOf) {

@@ -1,7 +1,7 @@
 // Idempotency-Key records: claimed before a POST runs (committed at once, so a concurrent retry
 // sees it in flight), completed with the response the client got.
 import { sql } from 'drizzle-orm'
-import { queryOne, type Queryable } from './database.js'
+import { execute, queryOne, type Queryable } from './database.js'
 
 export type Claim =
   | { state: 'claimed' }
@@ -31,21 +31,21 @@ export async function claimKey(tx: Queryable, tenantId: string, key: string, req
 
 /** Stores the response the client got, sealed; `personId` names whom it is about, so their erasure removes it. */
 export async function completeKey(tx: Queryable, tenantId: string, key: string, statusCode: number, sealedResponse: string | null, personId: string | null): Promise<void> {
-  await tx.execute(sql`
+  await execute(tx, sql`
     update idempotency_keys set status_code = ${statusCode}, response = ${sealedResponse}, person_id = ${personId}, completed_at = now()
     where tenant_id = ${tenantId} and key = ${key}`)
 }
 
 export async function forgetPersonResponses(tx: Queryable, tenantId: string, personId: string): Promise<void> {
-  await tx.execute(sql`delete from idempotency_keys where tenant_id = ${tenantId} and person_id = ${personId}`)
+  await execute(tx, sql`delete from idempotency_keys where tenant_id = ${tenantId} and person_id = ${personId}`)
 }
 
 /** Forgets a claim whose request failed on our side, so the client's retry runs again. */
 export async function releaseKey(tx: Queryable, tenantId: string, key: string): Promise<void> {
-  await tx.execute(sql`delete from idempotency_keys where tenant_id = ${tenantId} and key = ${key} and completed_at is null`)
+  await execute(tx, sql`delete from idempotency_keys where tenant_id = ${tenantId} and key = ${key} and completed_at is null`)
 }
 
 /** Drops records older than the retention (the contract keeps them at least 24 h). */
 export async function expireKeys(tx: Queryable, retentionHours: number): Promise<void> {
-  await tx.execute(sql`delete from idempotency_keys where created_at < now() - make_interval(hours => ${retentionHours})`)
+  await execute(tx, sql`delete from idempotency_keys where created_at < now() - make_interval(hours => ${retentionHours})`)
 }

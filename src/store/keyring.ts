@@ -3,7 +3,7 @@
 import { sql } from 'drizzle-orm'
 import { fingerprint, MasterKeyError, newKey, openJson, sealJson, unwrapKey, wrapKey, decrypt, encrypt } from '../domain/crypto.js'
 import { record, type LedgerEvent } from '../domain/ledger-event.js'
-import { inSystem, query, queryOne, type Db, type Queryable } from './database.js'
+import { execute, inSystem, query, queryOne, type Db, type Queryable } from './database.js'
 
 const checkPlaintext = 'journey-ledger master key check'
 const systemTenant = '_system'
@@ -23,15 +23,24 @@ export class Keyring {
     const ids = [...new Set(personIds)]
     const keys: PersonKeys = new Map()
     if (ids.length === 0) return keys
-    if (options.create) {
-      await tx.execute(sql`
-        insert into person_keys (tenant_id, person_id, wrapped_key)
-        values ${sql.join(ids.map((id) => sql`(${tenantId}, ${id}, ${wrapKey(this.master, newKey(), `${tenantId}/${id}`)})`), sql`, `)}
-        on conflict (tenant_id, person_id) do nothing`)
-    }
-    const rows = await query<{ personId: string; wrappedKey: string | null }>(tx, sql`
+    const stored = (people: readonly string[]) => sql`
       select person_id as "personId", wrapped_key as "wrappedKey" from person_keys
-      where tenant_id = ${tenantId} and person_id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`)
+      where tenant_id = ${tenantId} and person_id in (${sql.join(people.map((id) => sql`${id}`), sql`, `)})`
+    // Creating: one statement inserts the missing keys and reads the others. Its read cannot see a
+    // key another transaction committed while the insert waited on it; those are read again below.
+    let rows = await query<{ personId: string; wrappedKey: string | null }>(tx, options.create
+      ? sql`
+        with created as (
+          insert into person_keys (tenant_id, person_id, wrapped_key)
+          values ${sql.join(ids.map((id) => sql`(${tenantId}, ${id}, ${wrapKey(this.master, newKey(), `${tenantId}/${id}`)})`), sql`, `)}
+          on conflict (tenant_id, person_id) do nothing
+          returning person_id as "personId", wrapped_key as "wrappedKey")
+        select * from created union all ${stored(ids)}`
+      : stored(ids))
+    if (options.create && rows.length < ids.length) {
+      const found = new Set(rows.map((r) => r.personId))
+      rows = [...rows, ...await query<{ personId: string; wrappedKey: string | null }>(tx, stored(ids.filter((id) => !found.has(id))))]
+    }
     for (const row of rows) {
       keys.set(row.personId, row.wrappedKey === null ? null : unwrapKey(this.master, row.wrappedKey, `${tenantId}/${row.personId}`))
     }
@@ -63,7 +72,7 @@ export class Keyring {
     const row = await inSystem(db, (tx) => queryOne<{ verifier: string; fingerprint: string }>(tx, sql`
       select verifier, fingerprint from master_key_check where tenant_id = ${systemTenant}`))
     if (!row) {
-      await inSystem(db, (tx) => tx.execute(sql`
+      await inSystem(db, (tx) => execute(tx, sql`
         insert into master_key_check (tenant_id, verifier, fingerprint)
         values (${systemTenant}, ${encrypt(this.master, Buffer.from(checkPlaintext), 'check')}, ${this.fingerprint})
         on conflict do nothing`))
@@ -98,7 +107,7 @@ export async function openEvents(tx: Queryable, keyring: Keyring, tenantId: stri
 
 /** Destroys a person's data key; true when there was anything of theirs. */
 export async function destroyPersonKey(tx: Queryable, tenantId: string, personId: string, reason: string): Promise<void> {
-  await tx.execute(sql`
+  await execute(tx, sql`
     insert into person_keys (tenant_id, person_id, wrapped_key, erased_at, erased_reason)
     values (${tenantId}, ${personId}, null, now(), ${reason})
     on conflict (tenant_id, person_id) do update set wrapped_key = null,
@@ -115,11 +124,11 @@ export async function rewrapAll(db: Db, from: Buffer, to: Buffer): Promise<numbe
     for (const row of rows) {
       const aad = `${row.tenantId}/${row.personId}`
       const rewrapped = wrapKey(to, unwrapKey(from, row.wrappedKey, aad), aad)
-      await tx.execute(sql`update person_keys set wrapped_key = ${rewrapped} where tenant_id = ${row.tenantId} and person_id = ${row.personId}`)
+      await execute(tx, sql`update person_keys set wrapped_key = ${rewrapped} where tenant_id = ${row.tenantId} and person_id = ${row.personId}`)
     }
-    await tx.execute(sql`update master_key_check set verifier = ${encrypt(to, Buffer.from(checkPlaintext), 'check')}, fingerprint = ${fingerprint(to)} where tenant_id = ${systemTenant}`)
+    await execute(tx, sql`update master_key_check set verifier = ${encrypt(to, Buffer.from(checkPlaintext), 'check')}, fingerprint = ${fingerprint(to)} where tenant_id = ${systemTenant}`)
     // Idempotent responses were sealed under the old key; the contract keeps them 24 h, a rotation ends them early.
-    await tx.execute(sql`delete from idempotency_keys`)
+    await execute(tx, sql`delete from idempotency_keys`)
     return rows.length
   })
 }

@@ -7,11 +7,11 @@ import { foldPromises } from '../domain/promise.js'
 import { armPromiseSignals } from '../domain/signals.js'
 import { foldVacancy, type Vacancy } from '../domain/vacancy.js'
 import { writePromises } from './promises.js'
-import type { Queryable } from './database.js'
+import { execute, type Queryable } from './database.js'
 
 export async function writeJourney(tx: Queryable, tenantId: string, journey: Journey): Promise<void> {
   const j = journey
-  await tx.execute(sql`
+  await execute(tx, sql`
     insert into journeys (tenant_id, id, person_id, vacancy_id, stage, stage_since, role, department, manager, start_date,
       hired_at, exited_at, last_day, exit_kind, regrettable, version, stages, experience, signals, created_at, updated_at)
     values (${tenantId}, ${j.id}, ${j.personId}, ${j.vacancyId}, ${j.stage}, ${j.stageSince}, ${j.role}, ${j.department}, ${j.manager},
@@ -26,7 +26,7 @@ export async function writeJourney(tx: Queryable, tenantId: string, journey: Jou
 }
 
 export async function writeVacancy(tx: Queryable, tenantId: string, v: Vacancy): Promise<void> {
-  await tx.execute(sql`
+  await execute(tx, sql`
     insert into vacancies (tenant_id, id, title, department, published_by, open, promises, published_at, closed_at, version)
     values (${tenantId}, ${v.id}, ${v.title}, ${v.department}, ${v.publishedBy}, ${v.open}, ${JSON.stringify(v.promises)}::jsonb,
       ${v.publishedAt}, ${v.closedAt}, ${v.version})

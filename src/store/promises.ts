@@ -2,16 +2,16 @@
 // from the clock the caller passes (the same rule as promiseStatus in the domain).
 import { sql, type SQL } from 'drizzle-orm'
 import { addDays, dueWindowDays, type PromiseRecord, type PromiseStatus } from '../domain/promise.js'
-import { query, type Queryable } from './database.js'
+import { execute, query, type Queryable } from './database.js'
 import { sealAad, type Keyring } from './keyring.js'
 
 export type PromiseCounts = Record<PromiseStatus, number>
 
 /** Replaces a journey's promise rows with its fold. */
 export async function writePromises(tx: Queryable, tenantId: string, journeyId: string, promises: readonly PromiseRecord[]): Promise<void> {
-  await tx.execute(sql`delete from promises where tenant_id = ${tenantId} and journey_id = ${journeyId}`)
+  await execute(tx, sql`delete from promises where tenant_id = ${tenantId} and journey_id = ${journeyId}`)
   if (promises.length === 0) return
-  await tx.execute(sql`
+  await execute(tx, sql`
     insert into promises (tenant_id, id, journey_id, category, text_source, text_event_id, made_by, made_at, kind, made_time, due_by, due_after_start_days,
       due_date, due_key, outcome, closed_at, broken_cause, renegotiations, last_renegotiation_agreed, assessed_fulfilled, assessed_at,
       inherited_from, history)

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm'
 import { conflict } from '../domain/errors.js'
 import { generateKey, hashKey, tenantIdFromName, type Scope } from '../domain/keys.js'
 import { writeAudit } from './audit.js'
-import { inSystem, inTenant, query, queryOne, type Db, type Queryable } from './database.js'
+import { execute, inSystem, inTenant, query, queryOne, type Db, type Queryable } from './database.js'
 import { randomBytes } from 'node:crypto'
 
 export interface ApiKeyView { id: string; name: string; scopes: string[]; createdAt: string }
@@ -50,7 +50,7 @@ export async function createTenant(db: Db, name: string, options: { id?: string;
     if (!tenant) throw conflict('tenant-exists', 'Tenant exists', `a tenant with id ${tenantId} exists already`)
     const created = await createApiKey(tx, tenantId, 'admin', ['admin'])
     if (options.adminKey) {
-      await tx.execute(sql`update api_keys set key_hash = ${hashKey(options.adminKey)} where id = ${created.id}`)
+      await execute(tx, sql`update api_keys set key_hash = ${hashKey(options.adminKey)} where id = ${created.id}`)
     }
     const actor = options.actor ?? 'system'
     await writeAudit(tx, tenantId, { actor, action: 'tenant.created', targetType: 'tenant', targetId: tenantId })

@@ -3,7 +3,8 @@ import Type, { type TSchema } from 'typebox'
 import { invalid } from '../src/domain/errors.js'
 import { isoDate } from '../src/domain/journey.js'
 import { principalOf } from '../src/plugins/auth.js'
-import { inTenant } from '../src/store/database.js'
+import { inTenant, type Tx } from '../src/store/database.js'
+import { ledgerRevision, RevisionCache } from '../src/store/revision-cache.js'
 import { notHiredGroup, promiseAnalytics, promiseGroupings, retentionAnalytics, retentionGroupings, unknownGroup } from '../src/store/analytics.js'
 import { problemResponses } from './schemas.js'
 
@@ -102,6 +103,14 @@ function checkQuery(q: { from?: string; to?: string; minGroupSize?: number }) {
 }
 
 const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // Whole-tenant aggregations are recomputed only when the tenant's ledger has moved (see revision-cache).
+  const cache = new RevisionCache<unknown[]>({ maxEntries: 1000, refreshAfterMs: 60_000, now: () => app.config.now().getTime() })
+  const cached = async <T>(tenantId: string, key: unknown[], compute: (tx: Tx) => Promise<T[]>): Promise<T[]> => {
+    const revision = await inTenant(app.db, tenantId, (tx) => ledgerRevision(tx, tenantId))
+    // The compute function runs in a transaction of its own: a background refresh outlives this request.
+    const rows = await cache.get(JSON.stringify([tenantId, ...key]), revision, () => inTenant(app.db, tenantId, compute))
+    return rows as T[]
+  }
 
   app.get('/v1/analytics/promises', {
     config: { scope: 'analytics:read' },
@@ -117,7 +126,7 @@ const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const period = checkQuery(request.query)
     const { groupBy } = request.query
     const today = isoDate(app.config.now())
-    const data = await inTenant(app.db, tenantId, (tx) => promiseAnalytics(tx, tenantId, { groupBy, ...period, today }))
+    const data = await cached(tenantId, ['promises', groupBy, period, today], (tx) => promiseAnalytics(tx, tenantId, { groupBy, ...period, today }))
     return { groupBy, ...period, data }
   })
 
@@ -135,7 +144,7 @@ const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const period = checkQuery(request.query)
     const { groupBy } = request.query
     const today = isoDate(app.config.now())
-    const data = await inTenant(app.db, tenantId, (tx) => retentionAnalytics(tx, tenantId, { groupBy, ...period, today }))
+    const data = await cached(tenantId, ['retention', groupBy, period, today], (tx) => retentionAnalytics(tx, tenantId, { groupBy, ...period, today }))
     return { groupBy, ...period, data }
   })
 }

@@ -140,11 +140,12 @@ const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { tenantId } = principalOf(request)
     const now = app.config.now()
+    const { journeyId } = request.params
     return inTenant(app.db, tenantId, async (tx) => {
-      const row = await readJourney(tx, tenantId, request.params.journeyId)
-      if (!row) throw notFound(`no journey ${request.params.journeyId}`)
-      const [view] = await journeyViews(tx, tenantId, [row], now)
-      return view
+      // Both reads go out together (one round trip); the counts of a journey that is not there are empty.
+      const [row, counts] = await Promise.all([readJourney(tx, tenantId, journeyId), journeyPromiseCounts(tx, tenantId, [journeyId], now)])
+      if (!row) throw notFound(`no journey ${journeyId}`)
+      return journeyView(row, counts.get(journeyId) ?? emptyCounts, now)
     })
   })
 

@@ -90,6 +90,25 @@ t.test('analytics of a generated population equal a computation from its events 
   })
 })
 
+t.test('figures follow the ledger: an append or a new day is seen by the next read', async (t) => {
+  const h = await buildTestApp(t)
+  h.clock.set(now.toISOString())
+  const batches = [...populationBatches(generatePopulation({ journeys: 40, seed: 3, now }), 50)]
+  const half = Math.ceil(batches.length / 2)
+  const posted: PopulationEvent[] = []
+  for (const batch of batches.slice(0, half)) { await post(h, batch); posted.push(...batch) }
+  const q = { groupBy: 'category' as const, minGroupSize: 3 }
+  t.same((await get(h, '/v1/analytics/promises', q)).body.data, expectedPromiseAnalytics(buildModel(posted), { ...q, today }).data, 'the first half')
+  for (const batch of batches.slice(half)) { await post(h, batch); posted.push(...batch) }
+  const model = buildModel(posted)
+  t.same((await get(h, '/v1/analytics/promises', q)).body.data, expectedPromiseAnalytics(model, { ...q, today }).data, 'all of it, once appended')
+  const later = '2027-03-01'
+  h.clock.set(`${later}T09:00:00.000Z`)
+  const after = (await get(h, '/v1/analytics/promises', q)).body
+  t.same(after.data, expectedPromiseAnalytics(model, { ...q, today: later }).data, 'a later day: what fell due since is overdue')
+  t.notSame(after.data, expectedPromiseAnalytics(model, { ...q, today }).data, 'and that differs from the earlier day')
+})
+
 t.test('minGroupSize below 3, an empty period or an unknown groupBy is a 400 problem', async (t) => {
   const h = await buildTestApp(t)
   for (const path of ['/v1/analytics/promises', '/v1/analytics/retention']) {

@@ -94,13 +94,13 @@ export interface PromiseRow {
   textEventId: string
 }
 
-type SealedPromiseRow = Omit<PromiseRow, 'text' | 'erased'> & { textData: Record<string, unknown> | null; sealed: string | null; personId: string | null }
+type SealedPromiseRow = Omit<PromiseRow, 'text' | 'erased'> & { clearText: string | null; sealed: string | null; personId: string | null }
 
 // The words live in the ledger, sealed: join the event that holds them.
 const withText = sql`promises p left join events t on t.tenant_id = p.tenant_id and t.source = p.text_source and t.id = p.text_event_id`
 
 function promiseColumns(today: string): SQL {
-  return sql`p.id, journey_id as "journeyId", category, t.data as "textData", t.sealed, t.person_id as "personId", made_by as "madeBy", made_at as "madeAt", kind, jl_iso(made_time) as "madeTime",
+  return sql`p.id, journey_id as "journeyId", category, t.data ->> 'text' as "clearText", t.sealed, t.person_id as "personId", made_by as "madeBy", made_at as "madeAt", kind, jl_iso(made_time) as "madeTime",
     due_by::text as "dueBy", due_after_start_days as "dueAfterStartDays", due_date::text as "dueDate", ${statusSql(today)} as status,
     jl_iso(closed_at) as "closedAt", broken_cause as "brokenCause", renegotiations, assessed_fulfilled as "assessedFulfilled",
     jl_iso(assessed_at) as "assessedAt", inherited_from as "inheritedFrom", history, due_key::text as "dueKey",
@@ -109,9 +109,8 @@ function promiseColumns(today: string): SQL {
 
 async function openTexts(tx: Queryable, keyring: Keyring, tenantId: string, rows: SealedPromiseRow[]): Promise<PromiseRow[]> {
   const keys = await keyring.keysFor(tx, tenantId, rows.flatMap((r) => (r.sealed && r.personId ? [r.personId] : [])), { create: false })
-  return rows.map(({ textData, sealed, personId, ...row }) => {
-    const clearText = textData?.text
-    if (typeof clearText === 'string') return { ...row, text: clearText, erased: false }
+  return rows.map(({ clearText, sealed, personId, ...row }) => {
+    if (clearText !== null) return { ...row, text: clearText, erased: false }
     const key = personId ? keys.get(personId) : undefined
     if (!sealed || !key) return { ...row, text: null, erased: true }
     const opened = keyring.openFields(key, sealed, sealAad(tenantId, row.textSource, row.textEventId)).text

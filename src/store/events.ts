@@ -10,7 +10,7 @@ import { derivedPromiseId, promisesFromOffer, promisesFromVacancy } from '../dom
 import type { LedgerEvent } from '../domain/ledger-event.js'
 import { checkVacancyEvent, foldVacancy, type Vacancy } from '../domain/vacancy.js'
 import { execute, query, type Queryable } from './database.js'
-import { projectStream } from './projections.js'
+import { projectStreams } from './projections.js'
 import { journeysOfPromises } from './promises.js'
 import { readVacancy } from './vacancies.js'
 import { sealAad, type Keyring } from './keyring.js'
@@ -87,7 +87,7 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
   const [locked, stored, history, takenPromiseIds] = await Promise.all([
     query<{ kind: string; id: string; version: number }>(tx, sql`
       insert into streams (tenant_id, kind, id)
-      values ${sql.join(streamIds.map((s) => sql`(${tenantId}, ${s.kind}, ${s.id})`), sql`, `)}
+      select ${tenantId}, a, b from jsonb_to_recordset(${JSON.stringify(streamIds.map((s) => ({ a: s.kind, b: s.id })))}::jsonb) as p(a text, b text)
       on conflict (tenant_id, kind, id) do update set version = streams.version
       returning kind, id, version`),
     query<AppendResult>(tx, sql`
@@ -157,8 +157,11 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
     const sealedRows = await sealRows(tx, tenantId, options.keyring, rows.map((r) => ({ ...r, personId: personOf(r, facts) })))
     const inserted = await query<AppendResult & { recordedAt: string }>(tx, sql`
       insert into events (tenant_id, stream_kind, subject, version, id, source, type, time, data, person_id, sealed)
-      values ${sql.join(sealedRows.map((r) => sql`(${tenantId}, ${r.streamKind}, ${r.subject}, ${r.version}, ${r.id}, ${r.source}, ${r.type},
-        ${r.time}, ${JSON.stringify(r.clear)}::jsonb, ${r.personId}, ${r.sealed})`), sql`, `)}
+      select ${tenantId}, r.* from jsonb_to_recordset(${JSON.stringify(sealedRows.map((r) => ({
+        streamKind: r.streamKind, subject: r.subject, version: r.version, id: r.id, source: r.source, type: r.type, time: r.time,
+        data: r.clear, personId: r.personId, sealed: r.sealed,
+      })))}::jsonb) as r("streamKind" text, "subject" text, "version" integer, "id" text, "source" text, "type" text,
+        "time" timestamptz, "data" jsonb, "personId" text, "sealed" text)
       returning id, source, subject, version, position, jl_iso(recorded_at) as "recordedAt"`)
     const insertedByKey = new Map(inserted.map((r) => [`${r.source}\u0000${r.id}`, r]))
     for (const row of sealedRows) {
@@ -178,12 +181,13 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
     await Promise.all([
       execute(tx, sql`
         update streams set version = v.version
-        from (values ${sql.join(touched.map((s) => sql`(${s.kind}, ${s.id}, ${versions.get(streamKey(s.kind, s.id))}::int)`), sql`, `)}) as v(kind, id, version)
+        from jsonb_to_recordset(${JSON.stringify(touched.map((s) => ({ kind: s.kind, id: s.id, version: versions.get(streamKey(s.kind, s.id)) })))}::jsonb)
+          as v(kind text, id text, version integer)
         where streams.tenant_id = ${tenantId} and streams.kind = v.kind and streams.id = v.id`),
-      ...touched.map((s) => {
-        const appended = new Set(rows.filter((r) => r.streamKind === s.kind && r.subject === s.id).map((r) => r.type))
-        return projectStream(tx, tenantId, s.kind, s.id, history.get(streamKey(s.kind, s.id)) ?? [], appended)
-      }),
+      projectStreams(tx, tenantId, touched.map((s) => ({
+        kind: s.kind, id: s.id, events: history.get(streamKey(s.kind, s.id)) ?? [],
+        changed: new Set(rows.filter((r) => r.streamKind === s.kind && r.subject === s.id).map((r) => r.type)),
+      }))),
     ])
   }
 

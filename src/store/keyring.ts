@@ -11,8 +11,29 @@ const systemTenant = '_system'
 /** Keys of some persons: a Buffer when readable, null when erased. Absent: never had one. */
 export type PersonKeys = Map<string, Buffer | null>
 
+/** Unwrapped data keys kept in memory, at most this many (32 bytes each, plus the map's overhead). */
+const unwrappedCacheSize = 20_000
+
 export class Keyring {
+  /**
+   * Unwrapping costs an AES-GCM decryption; a page of promises needs one per person. The cache is
+   * keyed by the wrapped key as stored, and the stored row is read on every request, so an erased
+   * key (its row now null) is never served from here.
+   */
+  private readonly unwrapped = new Map<string, Buffer>()
+
   constructor(private readonly master: Buffer) {}
+
+  private unwrap(wrapped: string, aad: string): Buffer {
+    const cacheKey = `${aad}\u0000${wrapped}`
+    let key = this.unwrapped.get(cacheKey)
+    if (!key) {
+      key = unwrapKey(this.master, wrapped, aad)
+      if (this.unwrapped.size >= unwrappedCacheSize) this.unwrapped.delete(this.unwrapped.keys().next().value ?? '')
+      this.unwrapped.set(cacheKey, key)
+    }
+    return key
+  }
 
   get fingerprint(): string {
     return fingerprint(this.master)
@@ -42,7 +63,7 @@ export class Keyring {
       rows = [...rows, ...await query<{ personId: string; wrappedKey: string | null }>(tx, stored(ids.filter((id) => !found.has(id))))]
     }
     for (const row of rows) {
-      keys.set(row.personId, row.wrappedKey === null ? null : unwrapKey(this.master, row.wrappedKey, `${tenantId}/${row.personId}`))
+      keys.set(row.personId, row.wrappedKey === null ? null : this.unwrap(row.wrappedKey, `${tenantId}/${row.personId}`))
     }
     return keys
   }

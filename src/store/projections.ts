@@ -3,20 +3,28 @@
 import { sql } from 'drizzle-orm'
 import { foldJourney, type Journey } from '../domain/journey.js'
 import type { LedgerEvent } from '../domain/ledger-event.js'
-import { foldPromises } from '../domain/promise.js'
+import { foldPromises, type PromiseRecord } from '../domain/promise.js'
 import { armPromiseSignals } from '../domain/signals.js'
 import { foldVacancy, type Vacancy } from '../domain/vacancy.js'
 import { writePromises } from './promises.js'
 import { execute, type Queryable } from './database.js'
 
-export async function writeJourney(tx: Queryable, tenantId: string, journey: Journey): Promise<void> {
-  const j = journey
+/**
+ * Projection rows go to the database as one JSON document per statement, unpacked by
+ * jsonb_to_recordset: one statement (and one round trip) for any number of rows, with no
+ * parameter limit, and a statement text that never changes, so it stays prepared.
+ */
+const asJson = (rows: readonly object[]) => JSON.stringify(rows)
+
+export async function writeJourneys(tx: Queryable, tenantId: string, journeys: readonly Journey[]): Promise<void> {
+  if (journeys.length === 0) return
   await execute(tx, sql`
     insert into journeys (tenant_id, id, person_id, vacancy_id, stage, stage_since, role, department, manager, start_date,
       hired_at, exited_at, last_day, exit_kind, regrettable, version, stages, experience, signals, created_at, updated_at)
-    values (${tenantId}, ${j.id}, ${j.personId}, ${j.vacancyId}, ${j.stage}, ${j.stageSince}, ${j.role}, ${j.department}, ${j.manager},
-      ${j.startDate}, ${j.hiredAt}, ${j.exitedAt}, ${j.lastDay}, ${j.exitKind}, ${j.regrettable}, ${j.version},
-      ${JSON.stringify(j.stages)}::jsonb, ${JSON.stringify(j.experience)}::jsonb, ${JSON.stringify(j.signals)}::jsonb, ${j.createdAt}, ${j.updatedAt})
+    select ${tenantId}, r.* from jsonb_to_recordset(${asJson(journeys)}::jsonb) as r("id" text, "personId" text, "vacancyId" text,
+      "stage" text, "stageSince" timestamptz, "role" text, "department" text, "manager" text, "startDate" date, "hiredAt" timestamptz,
+      "exitedAt" timestamptz, "lastDay" date, "exitKind" text, "regrettable" boolean, "version" integer, "stages" jsonb,
+      "experience" jsonb, "signals" jsonb, "createdAt" timestamptz, "updatedAt" timestamptz)
     on conflict (tenant_id, id) do update set
       person_id = excluded.person_id, vacancy_id = excluded.vacancy_id, stage = excluded.stage, stage_since = excluded.stage_since,
       role = excluded.role, department = excluded.department, manager = excluded.manager, start_date = excluded.start_date,
@@ -25,11 +33,12 @@ export async function writeJourney(tx: Queryable, tenantId: string, journey: Jou
       created_at = excluded.created_at, updated_at = excluded.updated_at`)
 }
 
-export async function writeVacancy(tx: Queryable, tenantId: string, v: Vacancy): Promise<void> {
+export async function writeVacancies(tx: Queryable, tenantId: string, vacancies: readonly Vacancy[]): Promise<void> {
+  if (vacancies.length === 0) return
   await execute(tx, sql`
     insert into vacancies (tenant_id, id, title, department, published_by, open, promises, published_at, closed_at, version)
-    values (${tenantId}, ${v.id}, ${v.title}, ${v.department}, ${v.publishedBy}, ${v.open}, ${JSON.stringify(v.promises)}::jsonb,
-      ${v.publishedAt}, ${v.closedAt}, ${v.version})
+    select ${tenantId}, r.* from jsonb_to_recordset(${asJson(vacancies)}::jsonb) as r("id" text, "title" text, "department" text,
+      "publishedBy" text, "open" boolean, "promises" jsonb, "publishedAt" timestamptz, "closedAt" timestamptz, "version" integer)
     on conflict (tenant_id, id) do update set
       title = excluded.title, department = excluded.department, published_by = excluded.published_by, open = excluded.open,
       promises = excluded.promises, published_at = excluded.published_at, closed_at = excluded.closed_at, version = excluded.version`)
@@ -38,20 +47,33 @@ export async function writeVacancy(tx: Queryable, tenantId: string, v: Vacancy):
 // Events after which a journey's promise rows can differ: promise events, and those that move the start date.
 const promiseAffecting = new Set(['promise.made', 'promise.kept', 'promise.broken', 'promise.renegotiated', 'promise.withdrawn', 'promise.assessed', 'employee.hired', 'offer.made'])
 
-/**
- * Re-folds one stream and writes its projection rows. `changed` names the types just appended:
- * promise rows are rewritten only when one of them can change them (a rebuild passes none: all rows).
- */
-export async function projectStream(tx: Queryable, tenantId: string, kind: 'journey' | 'vacancy', id: string, events: readonly LedgerEvent[], changed?: ReadonlySet<string>): Promise<void> {
-  if (kind === 'vacancy') {
-    const vacancy = foldVacancy(id, events)
-    if (vacancy) await writeVacancy(tx, tenantId, vacancy)
-    return
+export interface StreamToProject {
+  kind: 'journey' | 'vacancy'
+  id: string
+  /** The whole stream, in ledger order. */
+  events: readonly LedgerEvent[]
+  /** The types just appended: promise rows are rewritten only when one of them can change them (absent: always). */
+  changed?: ReadonlySet<string>
+}
+
+/** Re-folds streams and writes their projection rows: a few statements, however many streams. */
+export async function projectStreams(tx: Queryable, tenantId: string, streams: readonly StreamToProject[]): Promise<void> {
+  const journeys: Journey[] = []
+  const vacancies: Vacancy[] = []
+  const promiseSets: { journeyId: string; promises: readonly PromiseRecord[] }[] = []
+  for (const s of streams) {
+    if (s.kind === 'vacancy') {
+      const vacancy = foldVacancy(s.id, s.events)
+      if (vacancy) vacancies.push(vacancy)
+      continue
+    }
+    const journey = foldJourney(s.id, s.events)
+    if (!journey) continue
+    const promises = foldPromises(s.id, s.events, journey.startDate)
+    journey.signals = { ...journey.signals, ...armPromiseSignals(promises) }
+    journeys.push(journey)
+    if (!s.changed || [...s.changed].some((type) => promiseAffecting.has(type))) promiseSets.push({ journeyId: s.id, promises })
   }
-  const journey = foldJourney(id, events)
-  if (!journey) return
-  const promises = foldPromises(id, events, journey.startDate)
-  journey.signals = { ...journey.signals, ...armPromiseSignals(promises) }
-  await writeJourney(tx, tenantId, journey)
-  if (!changed || [...changed].some((type) => promiseAffecting.has(type))) await writePromises(tx, tenantId, id, promises)
+  // Sent together: none waits on another's answer.
+  await Promise.all([writeJourneys(tx, tenantId, journeys), writeVacancies(tx, tenantId, vacancies), writePromises(tx, tenantId, promiseSets)])
 }

@@ -7,18 +7,29 @@ import { sealAad, type Keyring } from './keyring.js'
 
 export type PromiseCounts = Record<PromiseStatus, number>
 
-/** Replaces a journey's promise rows with its fold. */
-export async function writePromises(tx: Queryable, tenantId: string, journeyId: string, promises: readonly PromiseRecord[]): Promise<void> {
-  await execute(tx, sql`delete from promises where tenant_id = ${tenantId} and journey_id = ${journeyId}`)
-  if (promises.length === 0) return
-  await execute(tx, sql`
-    insert into promises (tenant_id, id, journey_id, category, text_source, text_event_id, made_by, made_at, kind, made_time, due_by, due_after_start_days,
-      due_date, due_key, outcome, closed_at, broken_cause, renegotiations, last_renegotiation_agreed, assessed_fulfilled, assessed_at,
-      inherited_from, history)
-    values ${sql.join(promises.map((p) => sql`(${tenantId}, ${p.id}, ${journeyId}, ${p.category}, ${p.textRef.source}, ${p.textRef.eventId}, ${p.madeBy}, ${p.madeAt},
-      ${p.kind}, ${p.madeTime}, ${p.dueBy}, ${p.dueAfterStartDays}, ${p.dueDate}, ${p.dueDate ?? 'infinity'}, ${p.outcome}, ${p.closedAt},
-      ${p.brokenCause}, ${p.renegotiations}, ${p.lastRenegotiationAgreed}, ${p.assessedFulfilled}, ${p.assessedAt},
-      ${p.inheritedFrom ? JSON.stringify(p.inheritedFrom) : null}::jsonb, ${JSON.stringify(p.history)}::jsonb)`), sql`, `)}`)
+/** Replaces each journey's promise rows with its fold (two statements for any number of journeys). */
+export async function writePromises(tx: Queryable, tenantId: string, sets: readonly { journeyId: string; promises: readonly PromiseRecord[] }[]): Promise<void> {
+  if (sets.length === 0) return
+  const deleted = execute(tx, sql`
+    delete from promises where tenant_id = ${tenantId} and journey_id in (select jsonb_array_elements_text(${JSON.stringify(sets.map((s) => s.journeyId))}::jsonb))`)
+  const rows = sets.flatMap(({ journeyId, promises }) => promises.map((p) => ({
+    id: p.id, journeyId, category: p.category, textSource: p.textRef.source, textEventId: p.textRef.eventId, madeBy: p.madeBy,
+    madeAt: p.madeAt, kind: p.kind, madeTime: p.madeTime, dueBy: p.dueBy, dueAfterStartDays: p.dueAfterStartDays, dueDate: p.dueDate,
+    dueKey: p.dueDate ?? 'infinity', outcome: p.outcome, closedAt: p.closedAt, brokenCause: p.brokenCause, renegotiations: p.renegotiations,
+    lastRenegotiationAgreed: p.lastRenegotiationAgreed, assessedFulfilled: p.assessedFulfilled, assessedAt: p.assessedAt,
+    inheritedFrom: p.inheritedFrom, history: p.history,
+  })))
+  if (rows.length === 0) return deleted
+  // Sent right behind the delete (they run in order on the transaction's connection).
+  await Promise.all([deleted, execute(tx, sql`
+    insert into promises (tenant_id, id, journey_id, category, text_source, text_event_id, made_by, made_at, kind, made_time, due_by,
+      due_after_start_days, due_date, due_key, outcome, closed_at, broken_cause, renegotiations, last_renegotiation_agreed,
+      assessed_fulfilled, assessed_at, inherited_from, history)
+    select ${tenantId}, r.* from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r("id" text, "journeyId" text, "category" text,
+      "textSource" text, "textEventId" text, "madeBy" text, "madeAt" text, "kind" text, "madeTime" timestamptz, "dueBy" date,
+      "dueAfterStartDays" integer, "dueDate" date, "dueKey" date, "outcome" text, "closedAt" timestamptz, "brokenCause" text,
+      "renegotiations" integer, "lastRenegotiationAgreed" boolean, "assessedFulfilled" integer, "assessedAt" timestamptz,
+      "inheritedFrom" jsonb, "history" jsonb)`)])
 }
 
 /** The SQL twin of promiseStatus(): keep the two in step. */

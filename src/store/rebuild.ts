@@ -4,7 +4,7 @@
 import { sql } from 'drizzle-orm'
 import { execute, inSystem, inTenant, query, type Db } from './database.js'
 import { readStreams } from './events.js'
-import { projectStream } from './projections.js'
+import { projectStreams } from './projections.js'
 
 export interface RebuildReport { tenants: number; streams: number; events: number; ms: number }
 
@@ -27,11 +27,9 @@ export async function rebuildProjections(db: Db, options: { tenantId?: string; o
             ${cursor ? sql`and (kind, id) > (${cursor.kind}, ${cursor.id})` : sql``}
           order by kind, id limit ${streamsPerBatch} for update`)
         const history = await readStreams(tx, tenantId, streams)
-        for (const s of streams) {
-          const events = history.get(`${s.kind}\u0000${s.id}`) ?? []
-          report.events += events.length
-          await projectStream(tx, tenantId, s.kind, s.id, events)
-        }
+        const projected = streams.map((s) => ({ ...s, events: history.get(`${s.kind}\u0000${s.id}`) ?? [] }))
+        for (const s of projected) report.events += s.events.length
+        await projectStreams(tx, tenantId, projected)
         return streams
       })
       report.streams += batch.length

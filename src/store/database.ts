@@ -1,9 +1,9 @@
-// One code path over two databases: drizzle over postgres.js for a real server, over PGlite
-// (embedded, one connection in this process) when no DATABASE_URL is set.
-import { PGlite } from '@electric-sql/pglite'
+// One code path over two databases: postgres.js for a real server, PGlite (embedded, one
+// connection in this process) when no DATABASE_URL is set. Statements are written with drizzle's
+// sql template and run here, through the same two functions, query and execute.
+import { PGlite, types } from '@electric-sql/pglite'
 import { sql, type SQL } from 'drizzle-orm'
-import { PgDialect, type PgDatabase, type PgQueryResultHKT, type PgTransaction } from 'drizzle-orm/pg-core'
-import type { ExtractTablesWithRelations } from 'drizzle-orm'
+import { PgDialect } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
@@ -11,17 +11,26 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
-import * as schema from '../../db/schema.js'
 
-type Schema = typeof schema
-export type Db = PgDatabase<PgQueryResultHKT, Schema>
-export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>
+type Row = Record<string, unknown>
+/** Runs one statement (text with $n placeholders) and returns its rows. */
+type Runner = (text: string, params: unknown[]) => Promise<Row[]>
+
 /** Anything that runs a statement: the database itself or an open transaction. */
-export type Queryable = Db | Tx
+export interface Queryable { readonly run: Runner }
+/** A transaction: its statements run on one connection, in the order they were sent. */
+export interface Tx extends Queryable { readonly inTransaction: true }
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres'
+  /** Commits what the work did, or rolls it back when the work throws. */
+  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>
+}
 
 export interface Database {
   db: Db
   kind: 'pglite' | 'postgres'
+  /** The embedded database itself, which migrations run on (PGlite only). */
+  pglite?: PGlite
   close(): Promise<void>
 }
 
@@ -32,6 +41,14 @@ export interface DatabaseOptions {
   dataDir: string
   poolSize: number
 }
+
+/**
+ * Statements with at most this many parameters run as named prepared statements on PostgreSQL:
+ * unprepared, postgres.js sends Parse/Describe and waits before Bind/Execute, two round trips a
+ * statement; prepared, one after its first use on a connection. Statements with more parameters
+ * vary in shape with their input, so they are not kept (each would hold a plan in the backend).
+ */
+const preparedParameterLimit = 64
 
 /** Opens the database; nothing connects before this is called. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
@@ -49,19 +66,60 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       // int8 as a JavaScript number, as PGlite returns it: positions and counts stay below 2^53.
       types: { int8: { to: 20, from: [20], serialize: (n: number) => String(n), parse: (s: string) => Number(s) } },
     })
-    return { db: drizzlePostgres({ client, schema }), kind: 'postgres', close: () => client.end({ timeout: 5 }) }
+    // Dates and timestamps stay the strings PostgreSQL sends (as PGlite's are below), and a json
+    // parameter is the JSON text the statement passes, not a value to encode again.
+    const asIs = (value: unknown) => value
+    for (const oid of [1082, 1083, 1114, 1184, 1182, 1185, 1115]) {
+      client.options.parsers[oid] = asIs
+      client.options.serializers[oid] = asIs
+    }
+    client.options.serializers[114] = asIs
+    client.options.serializers[3802] = asIs
+    const runOn = (c: postgres.Sql): Runner => (text, params) =>
+      c.unsafe<Row[]>(text, params as postgres.ParameterOrJSON<never>[], { prepare: params.length <= preparedParameterLimit })
+    const db: Db = {
+      kind: 'postgres',
+      run: runOn(client),
+      async transaction(work) {
+        const connection = await client.reserve()
+        try {
+          // BEGIN travels with the work's first statements instead of taking a round trip alone.
+          const begun = connection.unsafe('begin')
+          begun.catch(() => {})
+          try {
+            const result = await work({ run: runOn(connection), inTransaction: true })
+            await begun
+            await connection.unsafe('commit')
+            return result
+          } catch (error) {
+            await connection.unsafe('rollback').catch(() => {})
+            throw error
+          }
+        } finally {
+          connection.release()
+        }
+      },
+    }
+    return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) }
   }
   if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true })
   const client = await PGlite.create(options.dataDir)
-  return { db: drizzlePglite({ client, schema }), kind: 'pglite', close: () => client.close() }
+  // Dates and timestamps as the strings PostgreSQL prints, as on the server above.
+  const asIs = (value: string) => value
+  const config = { rowMode: 'object' as const, parsers: { [types.DATE]: asIs, [types.TIMESTAMP]: asIs, [types.TIMESTAMPTZ]: asIs, [types.TIME]: asIs } }
+  const db: Db = {
+    kind: 'pglite',
+    run: async (text, params) => (await client.query<Row>(text, params, config)).rows,
+    transaction: (work) => client.transaction((tx) => work({ run: async (text, params) => (await tx.query<Row>(text, params, config)).rows, inTransaction: true })),
+  }
+  return { db, kind: 'pglite', pglite: client, close: () => client.close() }
 }
 
 /** Applies pending migrations; on PostgreSQL under an advisory lock so instances can start together. */
 export async function migrateDatabase(database: Database, options: DatabaseOptions): Promise<void> {
   if (!options.databaseUrl) {
-    const client: unknown = Reflect.get(database.db, '$client')
-    if (!(client instanceof PGlite)) throw new Error('expected the PGlite client')
-    await migratePglite(drizzlePglite({ client, schema }), { migrationsFolder })
+    if (!database.pglite) throw new Error('expected the PGlite client')
+    await migratePglite(drizzlePglite({ client: database.pglite }), { migrationsFolder })
     return
   }
   // One dedicated connection, so the lock and the migration share a session.
@@ -76,45 +134,20 @@ export async function migrateDatabase(database: Database, options: DatabaseOptio
 
 const dialect = new PgDialect()
 
-/** A postgres.js client (the pool or a transaction's connection), as drizzle keeps it in its session. */
-interface PostgresClient { unsafe(text: string, params: unknown[], options: { prepare: boolean }): Promise<unknown> }
-
-function postgresClientOf(q: Queryable): PostgresClient | undefined {
-  const client: unknown = Reflect.get(Reflect.get(q, 'session') ?? {}, 'client')
-  return typeof client === 'function' && typeof Reflect.get(client, 'unsafe') === 'function' ? client as unknown as PostgresClient : undefined
-}
-
-/**
- * Statements with at most this many parameters run as named prepared statements on PostgreSQL.
- * drizzle's execute never prepares, so postgres.js sends Parse/Describe and waits before
- * Bind/Execute: two round trips a statement. Prepared, a statement costs one after its first
- * use on a connection. Large multi-row statements vary in shape with the batch, so they are not
- * kept (each would hold a plan in the backend for the connection's life).
- */
-const preparedParameterLimit = 64
-
-async function run(q: Queryable, statement: SQL): Promise<unknown> {
-  const client = postgresClientOf(q)
-  if (!client) return q.execute(statement)
+function run(q: Queryable, statement: SQL): Promise<Row[]> {
   const { sql: text, params } = dialect.sqlToQuery(statement)
-  return client.unsafe(text, params, { prepare: params.length <= preparedParameterLimit })
+  return q.run(text, params)
 }
 
 /** Runs a statement and returns its rows. The row type is the caller's statement of what the SQL selects. */
 export async function query<T>(q: Queryable, statement: SQL): Promise<T[]> {
-  const result = await run(q, statement)
-  // postgres.js returns the rows array itself; PGlite returns { rows }.
-  if (Array.isArray(result)) return result as T[]
-  return hasRows<T>(result) ? result.rows : []
+  // The row type is the caller's: it names what its SQL selects.
+  return (await run(q, statement)) as T[]
 }
 
 /** Runs a statement for its effect. */
 export async function execute(q: Queryable, statement: SQL): Promise<void> {
   await run(q, statement)
-}
-
-function hasRows<T>(result: unknown): result is { rows: T[] } {
-  return typeof result === 'object' && result !== null && Array.isArray(Reflect.get(result, 'rows'))
 }
 
 export async function queryOne<T>(q: Queryable, statement: SQL): Promise<T | undefined> {

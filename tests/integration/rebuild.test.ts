@@ -3,7 +3,7 @@
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { eventTypes } from '../../src/domain/catalogue.js'
-import { inSystem, query } from '../../src/store/database.js'
+import { execute, inSystem, query } from '../../src/store/database.js'
 import { rebuildProjections } from '../../src/store/rebuild.js'
 import { buildTestApp, ce, onPostgres, type TestApp } from '../helpers/app.js'
 import { given, on } from '../helpers/spine.js'
@@ -92,11 +92,11 @@ t.test('a rebuild from the ledger yields the rows the append path wrote, for eve
 
   // when rows are lost or damaged behind the ledger's back
   await inSystem(app.app.db, async (tx) => {
-    await tx.execute(sql`delete from journeys where tenant_id = ${app.tenantId} and id = 'j-1'`)
-    await tx.execute(sql`delete from promises where tenant_id = ${app.tenantId} and id = 'pr-kept'`)
-    await tx.execute(sql`update journeys set stage = 'active', version = 1 where tenant_id = ${app.tenantId} and id = 'j-2'`)
-    await tx.execute(sql`update vacancies set open = true where tenant_id = ${app.tenantId}`)
-    await tx.execute(sql`
+    await execute(tx, sql`delete from journeys where tenant_id = ${app.tenantId} and id = 'j-1'`)
+    await execute(tx, sql`delete from promises where tenant_id = ${app.tenantId} and id = 'pr-kept'`)
+    await execute(tx, sql`update journeys set stage = 'active', version = 1 where tenant_id = ${app.tenantId} and id = 'j-2'`)
+    await execute(tx, sql`update vacancies set open = true where tenant_id = ${app.tenantId}`)
+    await execute(tx, sql`
       insert into journeys (tenant_id, id, person_id, stage, stage_since, version, stages, experience, signals, created_at, updated_at)
       select tenant_id, 'j-ghost', person_id, stage, stage_since, version, stages, experience, signals, created_at, updated_at
       from journeys where tenant_id = ${app.tenantId} and id = 'j-2'`)

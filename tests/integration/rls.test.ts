@@ -2,7 +2,7 @@
 // transaction that forgets `where tenant_id = ...` still sees, changes and adds only that tenant's rows.
 import { sql, type SQL } from 'drizzle-orm'
 import t from 'tap'
-import { inSystem, inTenant, query, type Db } from '../../src/store/database.js'
+import { execute, inSystem, inTenant, query, type Db } from '../../src/store/database.js'
 import { buildTestApp, ce, type TestApp } from '../helpers/app.js'
 import { given, postEvents } from '../helpers/spine.js'
 
@@ -70,7 +70,7 @@ t.test('inside tenant A\'s transaction, no table shows a row of tenant B', async
 
   // without a tenant set, the application role sees nothing at all
   const unscoped = await db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('role', 'journey_app', true)`)
+    await execute(tx, sql`select set_config('role', 'journey_app', true)`)
     return query(tx, sql`select * from events`)
   })
   t.same(unscoped, [], 'no app.tenant_id: no rows')
@@ -84,13 +84,13 @@ t.test('inside tenant A\'s transaction, B\'s rows cannot be added, changed or re
   await populate(app, b.adminKey)
 
   // adding a row in B's name
-  t.match(await failure(inTenant(db, app.tenantId, (tx) => tx.execute(sql`insert into streams (tenant_id, kind, id) values (${b.tenantId}, 'journey', 'j-forged')`))),
+  t.match(await failure(inTenant(db, app.tenantId, (tx) => execute(tx, sql`insert into streams (tenant_id, kind, id) values (${b.tenantId}, 'journey', 'j-forged')`))),
     /row-level security/, 'a stream of B')
-  t.match(await failure(inTenant(db, app.tenantId, (tx) => tx.execute(sql`
+  t.match(await failure(inTenant(db, app.tenantId, (tx) => execute(tx, sql`
     insert into journeys (tenant_id, id, person_id, stage, stage_since, version, stages, experience, signals, created_at, updated_at)
     values (${b.tenantId}, 'j-forged', 'p-x', 'applied', now(), 1, '[]', '{}', '{}', now(), now())`))),
   /row-level security/, 'a journey of B')
-  t.match(await failure(inTenant(db, app.tenantId, (tx) => tx.execute(sql`update journeys set tenant_id = ${b.tenantId} where id = 'j-a'`))),
+  t.match(await failure(inTenant(db, app.tenantId, (tx) => execute(tx, sql`update journeys set tenant_id = ${b.tenantId} where id = 'j-a'`))),
     /row-level security/, 'moving A\'s row to B')
 
   // changing or removing B's rows finds none of them
@@ -101,9 +101,9 @@ t.test('inside tenant A\'s transaction, B\'s rows cannot be added, changed or re
   t.same(bJourney, [{ role: null }], 'B\'s journey is as it was')
 
   // and the ledger itself is append-only for the application, even in its own tenant
-  t.match(await failure(inTenant(db, app.tenantId, (tx) => tx.execute(sql`update events set type = 'interview.held' where subject = 'j-a'`))),
+  t.match(await failure(inTenant(db, app.tenantId, (tx) => execute(tx, sql`update events set type = 'interview.held' where subject = 'j-a'`))),
     /permission denied/, 'no update of events')
-  t.match(await failure(inTenant(db, app.tenantId, (tx) => tx.execute(sql`delete from events where subject = 'j-a'`))),
+  t.match(await failure(inTenant(db, app.tenantId, (tx) => execute(tx, sql`delete from events where subject = 'j-a'`))),
     /permission denied/, 'no delete of events')
 })
 

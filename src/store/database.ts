@@ -75,30 +75,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     }
     client.options.serializers[114] = asIs
     client.options.serializers[3802] = asIs
-    const runOn = (c: postgres.Sql): Runner => (text, params) =>
+    const runOn = (c: Pick<typeof client, 'unsafe'>): Runner => (text, params) =>
       c.unsafe<Row[]>(text, params as postgres.ParameterOrJSON<never>[], { prepare: params.length <= preparedParameterLimit })
     const db: Db = {
       kind: 'postgres',
       run: runOn(client),
-      async transaction(work) {
-        const connection = await client.reserve()
-        try {
-          // BEGIN travels with the work's first statements instead of taking a round trip alone.
-          const begun = connection.unsafe('begin')
-          begun.catch(() => {})
-          try {
-            const result = await work({ run: runOn(connection), inTransaction: true })
-            await begun
-            await connection.unsafe('commit')
-            return result
-          } catch (error) {
-            await connection.unsafe('rollback').catch(() => {})
-            throw error
-          }
-        } finally {
-          connection.release()
-        }
-      },
+      // postgres.js's begin, not a reserved connection with BEGIN pipelined: begin also fails the
+      // transaction when its connection closes, which a reserved connection does not (requests
+      // hung while the database was down, in tests/faults/database-down).
+      transaction: <T>(work: (tx: Tx) => Promise<T>) =>
+        client.begin((connection) => work({ run: runOn(connection), inTransaction: true })) as Promise<T>,
     }
     return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) }
   }

@@ -13,7 +13,7 @@ import { execute, query, type Queryable } from './database.js'
 import { projectStreams } from './projections.js'
 import { journeysOfPromises } from './promises.js'
 import { readVacancy } from './vacancies.js'
-import { sealAad, type Keyring } from './keyring.js'
+import { sealAad, type Keyring, type PersonKeys } from './keyring.js'
 
 export interface AppendResult {
   id: string
@@ -84,7 +84,7 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
   // on one connection they run in order, so the reads see everything committed before the locks.
   const streamIds = [...new Map(events.map((e) => [streamKey(e.streamKind, e.subject), { kind: e.streamKind, id: e.subject }])).values()]
     .sort((a, b) => (a.kind + a.id < b.kind + b.id ? -1 : 1))
-  const [locked, stored, history, takenPromiseIds] = await Promise.all([
+  const [locked, stored, history, takenPromiseIds, personKeys] = await Promise.all([
     query<{ kind: string; id: string; version: number }>(tx, sql`
       insert into streams (tenant_id, kind, id)
       select ${tenantId}, a, b from jsonb_to_recordset(${JSON.stringify(streamIds.map((s) => ({ a: s.kind, b: s.id })))}::jsonb) as p(a text, b text)
@@ -98,6 +98,9 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
       const id = e.type === 'promise.made' ? e.data.promiseId : undefined
       return typeof id === 'string' ? [id] : []
     })),
+    options.keyring.keysOfAppend(tx, tenantId,
+      events.flatMap((e) => (typeof e.data.personId === 'string' ? [e.data.personId] : [])),
+      streamIds.flatMap((s) => (s.kind === 'journey' ? [s.id] : []))),
   ])
   const storedByKey = new Map(stored.map((r) => [`${r.source}\u0000${r.id}`, r]))
   for (const event of events) {
@@ -154,7 +157,7 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
     }
 
     // 5. Seal the personal fields under each person's data key, then store everything in one statement.
-    const sealedRows = await sealRows(tx, tenantId, options.keyring, rows.map((r) => ({ ...r, personId: personOf(r, facts) })))
+    const sealedRows = await sealRows(tx, tenantId, options.keyring, rows.map((r) => ({ ...r, personId: personOf(r, facts) })), personKeys)
     const inserted = await query<AppendResult & { recordedAt: string }>(tx, sql`
       insert into events (tenant_id, stream_kind, subject, version, id, source, type, time, data, person_id, sealed)
       select ${tenantId}, r.* from jsonb_to_recordset(${JSON.stringify(sealedRows.map((r) => ({
@@ -207,10 +210,10 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
  * Splits each event's personal fields from the rest and seals them under its person's data key.
  * A person already erased gets nothing new stored about them: their personal fields are dropped.
  */
-async function sealRows<R extends IncomingEvent & { personId: string | null }>(tx: Queryable, tenantId: string, keyring: Keyring, rows: R[]) {
+async function sealRows<R extends IncomingEvent & { personId: string | null }>(tx: Queryable, tenantId: string, keyring: Keyring, rows: R[], known: PersonKeys) {
   const split = rows.map((r) => ({ row: r, ...splitPersonal(r.data, personalFields[r.type]) }))
   const persons = split.flatMap((s) => (s.secret && s.row.personId ? [s.row.personId] : []))
-  const keys = await keyring.keysFor(tx, tenantId, persons, { create: true })
+  const keys = await keyring.keysFor(tx, tenantId, persons, { create: true, known })
   return split.map(({ row, clear, secret }) => {
     const key = row.personId ? keys.get(row.personId) : undefined
     const sealed = secret && key ? keyring.sealFields(key, secret, sealAad(tenantId, row.source, row.id)) : null

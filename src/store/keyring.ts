@@ -39,10 +39,18 @@ export class Keyring {
     return fingerprint(this.master)
   }
 
-  /** The data keys of these persons, creating the missing ones when `create` is set. */
-  async keysFor(tx: Queryable, tenantId: string, personIds: Iterable<string>, options: { create: boolean }): Promise<PersonKeys> {
-    const ids = [...new Set(personIds)]
+  /**
+   * The data keys of these persons, creating the missing ones when `create` is set. Keys already
+   * read in this transaction (`known`) are not read again.
+   */
+  async keysFor(tx: Queryable, tenantId: string, personIds: Iterable<string>, options: { create: boolean; known?: PersonKeys }): Promise<PersonKeys> {
     const keys: PersonKeys = new Map()
+    const ids: string[] = []
+    for (const id of new Set(personIds)) {
+      const known = options.known?.get(id)
+      if (known === undefined) ids.push(id)
+      else keys.set(id, known)
+    }
     if (ids.length === 0) return keys
     const stored = (people: readonly string[]) => sql`
       select person_id as "personId", wrapped_key as "wrappedKey" from person_keys
@@ -66,6 +74,19 @@ export class Keyring {
       keys.set(row.personId, row.wrappedKey === null ? null : this.unwrap(row.wrappedKey, `${tenantId}/${row.personId}`))
     }
     return keys
+  }
+
+  /**
+   * The keys of the persons an append may seal for, read with its first statements so that sealing
+   * needs no round trip of its own: those named in the events, and those of the journeys written to.
+   */
+  async keysOfAppend(tx: Queryable, tenantId: string, personIds: readonly string[], journeyIds: readonly string[]): Promise<PersonKeys> {
+    const rows = await query<{ personId: string; wrappedKey: string | null }>(tx, sql`
+      select person_id as "personId", wrapped_key as "wrappedKey" from person_keys
+      where tenant_id = ${tenantId} and person_id in (
+        select jsonb_array_elements_text(${JSON.stringify(personIds)}::jsonb)
+        union select person_id from journeys where tenant_id = ${tenantId} and id in (select jsonb_array_elements_text(${JSON.stringify(journeyIds)}::jsonb)))`)
+    return new Map(rows.map((row) => [row.personId, row.wrappedKey === null ? null : this.unwrap(row.wrappedKey, `${tenantId}/${row.personId}`)]))
   }
 
   sealFields(key: Buffer, fields: Record<string, unknown>, aad: string): string {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto'
 import Type, { type TSchema } from 'typebox'
 import { dataSchemas, promiseCategories, type EventType } from '../src/domain/catalogue.js'
 import { parseEvents } from '../src/domain/cloudevent.js'
-import { invalid, notFound } from '../src/domain/errors.js'
+import { invalid, notFound, ProblemError } from '../src/domain/errors.js'
 import { isoDate } from '../src/domain/journey.js'
 import { derivedPromiseId, hasPerceptionGap, promiseEventTypes, promiseStatuses } from '../src/domain/promise.js'
 import { record } from '../src/domain/ledger-event.js'
@@ -78,6 +78,21 @@ async function promiseDetail(tx: Tx, keyring: Keyring, tenantId: string, id: str
   }
 }
 
+/**
+ * The ledger's rules point into the CloudEvent (`/data/dueBy`), but these routes' callers sent only the data:
+ * without this, a problem's `errors[].path` was not a JSON Pointer into the body they sent.
+ */
+async function pointIntoBody<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    const errors = error instanceof ProblemError ? error.extensions.errors : undefined
+    if (!(error instanceof ProblemError) || !errors) throw error
+    const intoBody = errors.map((e) => (e.path === '/data' || e.path.startsWith('/data/') ? { ...e, path: e.path.slice('/data'.length) } : e))
+    throw new ProblemError(error.status, error.code, error.title, error.message, { ...error.extensions, errors: intoBody })
+  }
+}
+
 /** The event source for what a person records through the API: the key that recorded it. */
 function apiSource(request: FastifyRequest): string {
   return `api:${principalOf(request).keyId}`
@@ -115,7 +130,7 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
   async function recordPromiseEvent(request: FastifyRequest, type: EventType, journeyId: string | null, promiseId: string, body: unknown) {
     const { tenantId } = principalOf(request)
     const now = app.config.now()
-    return retryOnDuplicate(() => inTenant(app.db, tenantId, async (tx) => {
+    return pointIntoBody(() => retryOnDuplicate(() => inTenant(app.db, tenantId, async (tx) => {
       const subject = journeyId ?? (await journeysOfPromises(tx, tenantId, [promiseId])).get(promiseId)
       if (!subject) throw notFound(`no promise ${promiseId}`)
       const journey = await readJourney(tx, tenantId, subject)
@@ -125,7 +140,7 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const events = parseEvents({ specversion: '1.0', id: eventId(request), source: apiSource(request), type, subject, time: now.toISOString(), data }, now)
       await appendEvents(tx, tenantId, events, { batch: false, keyring: app.keyring })
       return promiseDetail(tx, app.keyring, tenantId, promiseId, now)
-    }))
+    })))
   }
 
   app.post('/v1/journeys/:journeyId/promises', {
@@ -206,7 +221,15 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
 function decodePromiseCursor(raw: string): { dueKey: string; id: string } | undefined {
   const match = /^(\d{4}-\d{2}-\d{2}|infinity)\|([A-Za-z0-9._:@-]{1,128})$/.exec(Buffer.from(raw, 'base64url').toString())
-  return match?.[1] && match[2] ? { dueKey: match[1], id: match[2] } : undefined
+  if (!match?.[1] || !match[2]) return undefined
+  // A date the pattern admits but the calendar does not (2026-13-45) made PostgreSQL's ::date cast fail: a 500, not a 400.
+  if (match[1] !== 'infinity' && !isRealDate(match[1])) return undefined
+  return { dueKey: match[1], id: match[2] }
+}
+
+function isRealDate(date: string): boolean {
+  const parsed = new Date(`${date}T00:00:00.000Z`)
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === date
 }
 
 export default promiseRoutes

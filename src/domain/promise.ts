@@ -92,6 +92,11 @@ export function checkPromiseEvent(known: ReadonlyMap<string, PromiseFacts>, even
   if (current.outcome !== 'open') throw impossible('promise-closed', `promise ${id} is already ${current.outcome}`)
   if (event.type === 'promise.renegotiated') {
     const dueBy = text(event.data, 'dueBy')
+    // Renegotiated means "open again with new terms" (contract): without new words or a new date it reopened nothing,
+    // yet was stored and counted as a renegotiation.
+    if (!dueBy && !text(event.data, 'text')?.trim()) {
+      throw invalid(`renegotiating promise ${id} needs new terms`, [{ path: '/data', message: 'must have new terms: text or dueBy' }])
+    }
     if (dueBy && dueBy < event.time.slice(0, 10)) {
       throw invalid(`the new due date of promise ${id} is in the past`, [{ path: '/data/dueBy', message: `must not be before the renegotiation (${event.time.slice(0, 10)})` }])
     }

@@ -1,5 +1,6 @@
 // The app as a Fastify instance built from a config: infrastructure plugins first, then the
 // routes. Tests build it with their own config; server.ts only listens and shuts down.
+import { AjvCompiler, type BuildCompilerFromPool } from '@fastify/ajv-compiler'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
@@ -25,6 +26,23 @@ import tenantRoutes, { tenantSchemas } from '../routes/tenants.js'
 
 export type App = FastifyInstance
 
+/**
+ * Query strings, path parameters and headers arrive as text and are coerced to their schema's
+ * types; a JSON body says what it means, so "3" is not the number 3 there (as POST /v1/events
+ * already held through its own validation). @fastify/ajv-compiler's types describe the compile
+ * function as Ajv's (schema) => validate; Fastify passes it the route definition ({ schema,
+ * httpPart, ... }), hence the casts.
+ */
+const validators = AjvCompiler()
+type ValidatorOptions = Parameters<BuildCompilerFromPool>[1]
+type CompileRoute = (route: { httpPart?: string }) => unknown
+const buildValidator = ((externalSchemas: Parameters<BuildCompilerFromPool>[0], options?: ValidatorOptions) => {
+  const strictOptions = { ...options, customOptions: { ...options?.customOptions, coerceTypes: false } } as ValidatorOptions
+  const coercing = validators(externalSchemas, options) as unknown as CompileRoute
+  const strict = validators(externalSchemas, strictOptions) as unknown as CompileRoute
+  return (route: { httpPart?: string }) => (route.httpPart === 'body' ? strict : coercing)(route)
+}) as unknown as BuildCompilerFromPool
+
 export const cloudEventContentTypes = ['application/cloudevents+json', 'application/cloudevents-batch+json']
 
 export async function buildApp(config: Config): Promise<FastifyInstance> {
@@ -34,6 +52,11 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     // strictNumbers off: with it on, Ajv coerces `?limit=1e400` to Infinity and then skips the
     // minimum/maximum checks (they only look at finite numbers), so Infinity reached the SQL.
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true, strictNumbers: false } },
+    schemaController: {
+      compilersFactory: {
+        buildValidator,
+      },
+    },
     return503OnClosing: false,
     // The router's own rejections (a path parameter over 100 characters, a malformed URL) are
     // problem documents too.

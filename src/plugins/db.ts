@@ -46,7 +46,18 @@ async function dbPlugin(app: FastifyInstance, options: { config: Config }) {
   }
   app.decorate('database', database)
   app.decorate('db', database.db)
+  // PGlite runs no autovacuum, so its planner statistics stay those of the last ANALYZE: without
+  // one, every table looks nearly empty and list and analytics queries scan. One at start-up and
+  // one every ten minutes (a second or two on a large embedded ledger; PostgreSQL does its own).
+  let analyzer: NodeJS.Timeout | undefined
+  if (database.kind === 'pglite') {
+    const analyze = () => execute(database.db, sql`analyze`).catch((err: unknown) => app.log.warn({ err }, 'ANALYZE failed'))
+    await analyze()
+    analyzer = setInterval(() => void analyze(), 10 * 60 * 1000)
+    analyzer.unref()
+  }
   app.addHook('onClose', async () => {
+    clearInterval(analyzer)
     await database.close()
   })
 }

@@ -52,12 +52,18 @@ export function toLedgerEvent(row: StoredRow): LedgerEvent {
 const streamKey = (kind: string, id: string) => `${kind}\u0000${id}`
 
 /**
- * A set of (text, text) pairs as one jsonb parameter. A row-value IN list of a few hundred tuples
- * makes PGlite 0.5 fail at COMMIT ("bad buffer ID: 0", then a PANIC), so batches name pairs this way.
- * Typed columns (not `p ->> 0`) let the planner join them to the unique indexes instead of scanning.
+ * The events matching each (a, b) pair of a list, found by index one pair at a time. The list is
+ * one jsonb parameter: a row-value IN list of a few hundred tuples makes PGlite 0.5 fail at COMMIT
+ * ("bad buffer ID: 0", then a PANIC). The lateral subquery's `offset 0` keeps the planner from
+ * flattening it into a join, which it planned as a scan of the tenant's whole ledger whenever the
+ * statistics undercounted the tenant (always on PGlite, which has no autovacuum; on PostgreSQL for
+ * a tenant that grew since the last ANALYZE).
  */
-const pairs = (list: readonly [string, string][]) =>
-  sql`select a, b from jsonb_to_recordset(${JSON.stringify(list.map(([a, b]) => ({ a, b })))}::jsonb) as p(a text, b text)`
+function eventsByPairs(tenantId: string, columns: SQL, match: SQL, list: readonly [string, string][]): SQL {
+  return sql`
+    select e.* from jsonb_to_recordset(${JSON.stringify(list.map(([a, b]) => ({ a, b })))}::jsonb) as p(a text, b text)
+    cross join lateral (select ${columns} from events where tenant_id = ${tenantId} and ${match} offset 0) e`
+}
 
 /** Points a rule's problem at the event in the batch that broke it. */
 function atIndex(error: unknown, event: IncomingEvent, batch: boolean): unknown {
@@ -90,9 +96,7 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
       select ${tenantId}, a, b from jsonb_to_recordset(${JSON.stringify(streamIds.map((s) => ({ a: s.kind, b: s.id })))}::jsonb) as p(a text, b text)
       on conflict (tenant_id, kind, id) do update set version = streams.version
       returning kind, id, version`),
-    query<AppendResult>(tx, sql`
-      select id, source, subject, version, position from events
-      where tenant_id = ${tenantId} and (source, id) in (${pairs(events.map((e) => [e.source, e.id]))})`),
+    query<AppendResult>(tx, eventsByPairs(tenantId, sql`id, source, subject, version, position`, sql`source = p.a and id = p.b`, events.map((e) => [e.source, e.id]))),
     readStreams(tx, tenantId, streamIds),
     journeysOfPromises(tx, tenantId, events.flatMap((e) => {
       const id = e.type === 'promise.made' ? e.data.promiseId : undefined
@@ -260,9 +264,8 @@ export async function readStreams(tx: Queryable, tenantId: string, streamIds: re
   const out = new Map<string, LedgerEvent[]>()
   if (streamIds.length === 0) return out
   const rows = await query<StoredRow>(tx, sql`
-    select ${eventColumns} from events
-    where tenant_id = ${tenantId} and (stream_kind, subject) in (${pairs(streamIds.map((s) => [s.kind, s.id]))})
-    order by position`)
+    ${eventsByPairs(tenantId, eventColumns, sql`stream_kind = p.a and subject = p.b`, streamIds.map((s) => [s.kind, s.id]))}
+    order by e.position`)
   for (const row of rows) {
     const key = streamKey(row.streamKind, row.subject)
     const list = out.get(key) ?? []

@@ -65,10 +65,11 @@ export const analyticsSchemas = [
 
 const groupByDescription = 'What to group on (see the operation\'s description).'
 const periodQuery = (periodOf: string) => ({
-  from: Type.Optional(Type.String({ format: 'date', description: `First day (UTC, inclusive) of the period: ${periodOf}. Default: all time.` })),
-  to: Type.Optional(Type.String({ format: 'date', description: `Last day (UTC, inclusive) of the period: ${periodOf}. Default: all time.` })),
+  from: Type.Optional(Type.String({ format: 'date', maxLength: 10, description: `First day (UTC, inclusive) of the period: ${periodOf}. Default: all time.` })),
+  to: Type.Optional(Type.String({ format: 'date', maxLength: 10, description: `Last day (UTC, inclusive) of the period: ${periodOf}. Default: all time.` })),
   minGroupSize: Type.Optional(Type.Integer({
     default: defaultGroupSize,
+    maximum: 1_000_000,
     description: `Groups with fewer distinct journeys than this come back as \`{ group, suppressed: true }\`. At least ${smallestGroupSize} (smaller is a 400); default ${defaultGroupSize}.`,
   })),
 })

@@ -40,10 +40,11 @@ export function problemResponses(...statuses: number[]): Record<number, ProblemR
     415: 'The content type is not accepted.',
     422: 'The Idempotency-Key was used before with another body.',
     429: 'Too many requests.',
+    500: 'An unexpected error; it has been logged (a problem document without details).',
     503: 'The database is unreachable; retry after `Retry-After` seconds.',
   }
   const out: Record<number, ProblemResponse> = {}
-  for (const status of [400, 401, 403, 503, ...statuses]) out[status] = problemResponse(descriptions[status] ?? 'A problem document.')
+  for (const status of [400, 401, 403, 500, 503, ...statuses]) out[status] = problemResponse(descriptions[status] ?? 'A problem document.')
   return out
 }
 

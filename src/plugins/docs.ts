@@ -22,12 +22,56 @@ export const tags = [
   { name: 'events', description: 'The ledger: append CloudEvents and read the feed.' },
   { name: 'journeys', description: 'One person\'s journey from application to exit, projected from the ledger.' },
   { name: 'promises', description: 'The promise ledger: every promise made to a person, its due date, outcome and how the person saw it.' },
+  { name: 'analytics', description: 'Promise and retention figures per group, computed from the projections; small groups withheld.' },
   { name: 'people', description: 'Data-subject access and erasure (crypto-shredding).' },
   { name: 'audit', description: 'The append-only audit trail.' },
   { name: 'tenants', description: 'Tenants, for operators running many.' },
   { name: 'api-keys', description: 'API keys of the caller\'s tenant.' },
   { name: 'health', description: 'Liveness and readiness.' },
 ]
+
+/** Every operation's id, the name a generated client gives its method. */
+export const operationIds: Record<string, string> = {
+  'GET /metrics': 'getMetrics',
+  'GET /healthz': 'getLiveness',
+  'GET /readyz': 'getReadiness',
+  'POST /v1/events': 'appendEvents',
+  'GET /v1/events': 'readFeed',
+  'GET /v1/journeys/:journeyId/events': 'listJourneyEvents',
+  'GET /v1/journeys/:journeyId/experience': 'getJourneyExperience',
+  'GET /v1/journeys/:journeyId': 'getJourney',
+  'GET /v1/journeys': 'listJourneys',
+  'POST /v1/journeys/:journeyId/promises': 'makePromise',
+  'POST /v1/promises/:promiseId/keep': 'keepPromise',
+  'POST /v1/promises/:promiseId/break': 'breakPromise',
+  'POST /v1/promises/:promiseId/renegotiate': 'renegotiatePromise',
+  'POST /v1/promises/:promiseId/withdraw': 'withdrawPromise',
+  'POST /v1/promises/:promiseId/assess': 'assessPromise',
+  'GET /v1/promises/:promiseId': 'getPromise',
+  'GET /v1/promises': 'listPromises',
+  'GET /v1/analytics/promises': 'getPromiseAnalytics',
+  'GET /v1/analytics/retention': 'getRetentionAnalytics',
+  'POST /v1/tenants': 'createTenant',
+  'GET /v1/tenants': 'listTenants',
+  'POST /v1/api-keys': 'createApiKey',
+  'GET /v1/api-keys': 'listApiKeys',
+  'DELETE /v1/api-keys/:id': 'revokeApiKey',
+  'GET /v1/people/:personId': 'getPerson',
+  'DELETE /v1/people/:personId': 'erasePerson',
+  'GET /v1/people/:personId/export': 'exportPerson',
+  'GET /v1/audit': 'listAudit',
+}
+
+/** Integers in this API are JSON numbers within JavaScript's safe range: int64 says so to generators. */
+function withIntegerFormats(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) withIntegerFormats(item)
+    return
+  }
+  if (typeof node !== 'object' || node === null) return
+  if (Reflect.get(node, 'type') === 'integer' && Reflect.get(node, 'format') === undefined) Reflect.set(node, 'format', 'int64')
+  for (const value of Object.values(node)) withIntegerFormats(value)
+}
 
 async function docsPlugin(app: FastifyInstance) {
   // Each event type's data schema is a named component, so a typed client gets a type per event.
@@ -39,7 +83,7 @@ async function docsPlugin(app: FastifyInstance) {
     openapi: {
       openapi: '3.1.0',
       info: openApiInfo,
-      servers: [{ url: '/', description: 'This server' }],
+      servers: [{ url: '/', description: 'This server (local, staging or production: wherever it runs)' }],
       tags,
       components: {
         securitySchemes: {
@@ -47,6 +91,20 @@ async function docsPlugin(app: FastifyInstance) {
         },
       },
       security: [{ apiKey: [] }],
+    },
+    transform: ({ schema, url, route }) => {
+      const method = Array.isArray(route.method) ? route.method[0] : route.method
+      const operationId = operationIds[`${String(method)} ${url}`]
+      return { schema: operationId && schema ? { ...schema, operationId } : schema, url }
+    },
+    transformObject: (documentObject) => {
+      // A copy: the route schemas in it are the objects Fastify validates with.
+      const document = structuredClone('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject)
+      withIntegerFormats(document.paths)
+      withIntegerFormats(Reflect.get(document, 'components'))
+      // Public, not internal: the API is meant for the HR systems and integrations of each tenant.
+      for (const server of Reflect.get(document, 'servers') ?? []) Reflect.set(server, 'x-internal', false)
+      return document
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),

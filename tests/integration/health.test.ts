@@ -8,7 +8,7 @@ import { expectProblem, getOk } from '../helpers/spine.js'
 
 interface OpenApi {
   openapi: string
-  paths: Record<string, Record<string, { summary?: string; tags?: string[]; responses?: Record<string, unknown> }>>
+  paths: Record<string, Record<string, { summary?: string; tags?: string[]; operationId?: string; responses?: Record<string, unknown> }>>
   components: { schemas: Record<string, unknown> }
 }
 
@@ -71,6 +71,10 @@ t.test('GET /openapi.json documents every route, and the committed document is w
       t.ok(operation.summary && operation.tags?.length && Object.keys(operation.responses ?? {}).length > 0, `${method} ${path}: summary, tag, responses`)
     }
   }
+  // a generated client names its methods after operationIds: one each, and no two alike
+  const ids = Object.values(served.paths).flatMap((operations) => Object.values(operations).map((o) => o.operationId))
+  t.same(ids.filter((id) => !id), [], 'every operation has an operationId')
+  t.equal(new Set(ids).size, ids.length, 'operationIds are unique')
   for (const name of ['Problem', 'CloudEvent', 'StoredEvent', 'Journey']) t.ok(served.components.schemas[name], `component ${name}`)
   t.same(Object.keys(served.components.schemas).filter((name) => name.startsWith('def-')), [], 'every component has a name of its own')
 

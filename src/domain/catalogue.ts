@@ -59,7 +59,7 @@ const stringEnum = <V extends string[]>(values: readonly [...V], description: st
 const freeText = (description: string, minLength = 0) => Type.String({ minLength, maxLength: 10000, description })
 const label = (description: string) => Type.String({ minLength: 1, maxLength: 200, description })
 const labels = (description: string) => Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 50, description })
-const isoDate = (description: string) => Type.String({ format: 'date', maxLength: 10, description: `${description} (ISO date, YYYY-MM-DD)` })
+const isoDate = (description: string) => Type.String({ format: 'date', description: `${description} (ISO date, YYYY-MM-DD)` })
 const scale = (minimum: number, maximum: number, description: string) =>
   Type.Integer({ minimum, maximum, description: `${description} (${minimum}-${maximum})` })
 const dueAfterStartDays = () => Type.Integer({ minimum: 0, maximum: 3650, description: 'Due this many days after the journey\'s startDate (0-3650).' })

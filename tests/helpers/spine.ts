@@ -5,6 +5,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import type { Extra } from 'tap'
 import { inSystem, queryOne } from '../../src/store/database.js'
 import type { TestApp } from './app.js'
+import type { AppendResult } from '../../src/store/events.js'
 
 type Message = [] | [string] | [string, Extra]
 
@@ -26,16 +27,8 @@ export interface Problem {
   errors?: { path: string; message: string; location?: string }[]
 }
 
-export interface AppendResult {
-  id: string
-  source: string
-  subject: string
-  version: number
-  position: number
-  duplicate: boolean
-  /** Not (yet) in the API: the stream's version after the append, derived events included (see events.test.ts). */
-  streamVersion?: number
-}
+/** What POST /v1/events answers per event: the store's own result type. */
+export type { AppendResult }
 
 export interface StoredEvent {
   specversion: string

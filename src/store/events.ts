@@ -86,7 +86,7 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
 
   // 1. Lock every stream the request names, in a fixed order so concurrent batches cannot deadlock;
   // then, holding the locks, find what is already stored (idempotency on source + id), each
-  // stream's history and the journeys of named promises. The four statements go out together:
+  // stream's history, the journeys of named promises and the person keys. The five statements go out together:
   // on one connection they run in order, so the reads see everything committed before the locks.
   const streamIds = [...new Map(events.map((e) => [streamKey(e.streamKind, e.subject), { kind: e.streamKind, id: e.subject }])).values()]
     .sort((a, b) => (a.kind + a.id < b.kind + b.id ? -1 : 1))
@@ -121,7 +121,7 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
   if (pending.length > 0) {
     const versions = new Map(locked.map((s) => [streamKey(s.kind, s.id), s.version]))
 
-    // 4. Judge each new event against its stream's state, in arrival order.
+    // 2. Judge each new event against its stream's state, in arrival order.
     const facts = new Map<string, JourneyFacts>()
     const published = new Map<string, boolean>()
     for (const s of streamIds) {
@@ -160,7 +160,7 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
       }
     }
 
-    // 5. Seal the personal fields under each person's data key, then store everything in one statement.
+    // 3. Seal the personal fields under each person's data key, then store everything in one statement.
     const sealedRows = await sealRows(tx, tenantId, options.keyring, rows.map((r) => ({ ...r, personId: personOf(r, facts) })), personKeys)
     const inserted = await query<AppendResult & { recordedAt: string }>(tx, sql`
       insert into events (tenant_id, stream_kind, subject, version, id, source, type, time, data, person_id, sealed)
@@ -183,7 +183,7 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
       }])
     }
 
-    // 6. Stream versions and projections, in the same transaction (sent together: nothing waits on their answers).
+    // 4. Stream versions and projections, in the same transaction (sent together: nothing waits on their answers).
     const touched = streamIds.filter((s) => rows.some((r) => r.streamKind === s.kind && r.subject === s.id))
     await Promise.all([
       execute(tx, sql`

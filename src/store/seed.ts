@@ -4,7 +4,7 @@
 import { sql } from 'drizzle-orm'
 import { parseEvents } from '../domain/cloudevent.js'
 import { generatePopulation, populationBatches } from '../domain/population.js'
-import { inTenant, queryOne, type Db } from './database.js'
+import { execute, inSystem, inTenant, queryOne, type Db } from './database.js'
 import { appendEvents } from './events.js'
 import type { Keyring } from './keyring.js'
 
@@ -25,6 +25,7 @@ export async function seedPopulation(db: Db, keyring: Keyring, options: SeedOpti
   if (!exists) throw new Error(`no tenant ${tenantId}: create it first (journey tenants create --name ...)`)
   const started = Date.now()
   const report: SeedReport = { tenantId, journeys: 0, events: 0, duplicates: 0, ms: 0 }
+  let analyzeAt = 5_000
   const population = generatePopulation({ journeys: options.journeys, seed: options.seed, now })
   for (const batch of populationBatches(population, options.batchSize ?? 500)) {
     const events = parseEvents(batch, now)
@@ -33,6 +34,12 @@ export async function seedPopulation(db: Db, keyring: Keyring, options: SeedOpti
     report.duplicates += results.filter((r) => r.duplicate).length
     report.journeys += batch.filter((e) => e.type === 'candidate.applied').length
     options.onProgress?.({ ...report, ms: Date.now() - started })
+    // The tenant grows faster than autovacuum re-analyzes (and PGlite has none): without fresh
+    // statistics the planner takes it for a few rows and scans it. At 5 000 events, then at each doubling.
+    if (report.events >= analyzeAt) {
+      await inSystem(db, (tx) => execute(tx, sql`analyze events, streams, journeys, promises, person_keys`))
+      analyzeAt *= 2
+    }
   }
   report.ms = Date.now() - started
   return report

@@ -1,0 +1,39 @@
+// journey seed: a demo population through the same path as POST /v1/events, deterministic for a
+// seed, so a rerun adds nothing and a new user sees meaningful analytics at once.
+import { sql } from 'drizzle-orm'
+import t from 'tap'
+import { inSystem, queryOne } from '../../src/store/database.js'
+import { seedPopulation } from '../../src/store/seed.js'
+import { buildTestApp } from '../helpers/app.js'
+import { countEvents, getOk } from '../helpers/spine.js'
+
+t.test('the same seed twice stores one population; the analytics show it', async (t) => {
+  const h = await buildTestApp(t)
+  const seed = (s: number) => seedPopulation(h.app.db, h.app.keyring, { tenantId: h.tenantId, journeys: 80, seed: s, now: h.clock.now(), batchSize: 200 })
+
+  const first = await seed(11)
+  t.equal(first.journeys, 80, 'the journeys asked for')
+  t.ok(first.events > 80 * 5, `a whole journey each, not an application only (${first.events} events)`)
+  t.equal(first.duplicates, 0)
+  // the ledger also holds the promises it derived (an offer's terms, a vacancy's promises at hire)
+  const ledger = await countEvents(h)
+  const derived = await inSystem(h.app.db, (tx) => queryOne<{ n: number }>(tx, sql`
+    select count(*)::int as n from events where tenant_id = ${h.tenantId} and source = 'journey-ledger'`))
+  t.ok((derived?.n ?? 0) > 0, 'the population inherits promises from vacancies and offers')
+  t.equal(ledger, first.events + (derived?.n ?? 0), 'every event reported is in the ledger, beside the derived promises')
+
+  const again = await seed(11)
+  t.equal(again.duplicates, again.events, 'the rerun is all duplicates')
+  t.equal(await countEvents(h), ledger, 'and adds nothing')
+
+  const journeys = await getOk<{ data: { stage: string }[] }>(h, '/v1/journeys?limit=200')
+  t.equal(journeys.data.length, 80)
+  t.ok(new Set(journeys.data.map((j) => j.stage)).size >= 3, `journeys at several stages (${[...new Set(journeys.data.map((j) => j.stage))].join(', ')})`)
+  const analytics = await getOk<{ data: { group: string; made?: number; kept?: number; broken?: number }[] }>(h, '/v1/analytics/promises?groupBy=category&minGroupSize=3')
+  const shown = analytics.data.filter((g) => g.made !== undefined)
+  t.ok(shown.length >= 2, 'promise figures for several categories')
+  t.ok(shown.some((g) => (g.kept ?? 0) > 0) && shown.some((g) => (g.broken ?? 0) > 0), 'promises kept and promises broken')
+
+  const other = await seed(12)
+  t.equal(other.duplicates, 0, 'another seed is another population')
+})

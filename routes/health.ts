@@ -33,7 +33,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const row = await queryOne<{ applied: number }>(app.db, sql`select count(*)::int as applied from drizzle.__drizzle_migrations`)
     const applied = row?.applied ?? 0
     if (applied < expectedMigrations) throw unavailable(`${applied} of ${expectedMigrations} migrations applied`)
-    return { status: 'ready', database: app.database.kind, migrations: applied }
+    return { status: 'ready', database: app.db.kind, migrations: applied }
   })
 }
 

@@ -17,13 +17,13 @@ declare module 'fastify' {
 }
 
 /** Creates the `default` tenant on a database with none: with the bootstrap key, or on PGlite with a generated one. */
-export async function bootstrapTenant(db: Db, kind: Database['kind'], config: Config): Promise<void> {
+export async function bootstrapTenant(db: Db, config: Config): Promise<void> {
   if (await countTenants(db) > 0) return
   if (config.bootstrapKey) {
     await createTenant(db, 'Default', { id: defaultTenantId, adminKey: config.bootstrapKey })
     return
   }
-  if (kind !== 'pglite') return
+  if (db.kind !== 'pglite') return
   const tenant = await createTenant(db, 'Default', { id: defaultTenantId })
   config.announce([
     '',
@@ -39,7 +39,7 @@ async function dbPlugin(app: FastifyInstance, options: { config: Config }) {
   const database = await openDatabase(dbOptions)
   try {
     await migrateDatabase(database, dbOptions)
-    await bootstrapTenant(database.db, database.kind, config)
+    await bootstrapTenant(database.db, config)
   } catch (error) {
     await database.close()
     throw error
@@ -50,7 +50,7 @@ async function dbPlugin(app: FastifyInstance, options: { config: Config }) {
   // one, every table looks nearly empty and list and analytics queries scan. One at start-up and
   // one every ten minutes (a second or two on a large embedded ledger; PostgreSQL does its own).
   let analyzer: NodeJS.Timeout | undefined
-  if (database.kind === 'pglite') {
+  if (database.db.kind === 'pglite') {
     const analyze = () => execute(database.db, sql`analyze`).catch((err: unknown) => app.log.warn({ err }, 'ANALYZE failed'))
     await analyze()
     analyzer = setInterval(() => void analyze(), 10 * 60 * 1000)

@@ -28,7 +28,6 @@ export interface Db extends Queryable {
 
 export interface Database {
   db: Db
-  kind: 'pglite' | 'postgres'
   /** The embedded database itself, which migrations run on (PGlite only). */
   pglite?: PGlite
   close(): Promise<void>
@@ -86,7 +85,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       transaction: <T>(work: (tx: Tx) => Promise<T>) =>
         client.begin((connection) => work({ run: runOn(connection), inTransaction: true })) as Promise<T>,
     }
-    return { db, kind: 'postgres', close: () => client.end({ timeout: 5 }) }
+    return { db, close: () => client.end({ timeout: 5 }) }
   }
   if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true })
   const client = await PGlite.create(options.dataDir)
@@ -98,7 +97,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     run: async (text, params) => (await client.query<Row>(text, params, config)).rows,
     transaction: (work) => client.transaction((tx) => work({ run: async (text, params) => (await tx.query<Row>(text, params, config)).rows, inTransaction: true })),
   }
-  return { db, kind: 'pglite', pglite: client, close: () => client.close() }
+  return { db, pglite: client, close: () => client.close() }
 }
 
 /** Applies pending migrations; on PostgreSQL under an advisory lock so instances can start together. */
@@ -127,7 +126,6 @@ function run(q: Queryable, statement: SQL): Promise<Row[]> {
 
 /** Runs a statement and returns its rows. The row type is the caller's statement of what the SQL selects. */
 export async function query<T>(q: Queryable, statement: SQL): Promise<T[]> {
-  // The row type is the caller's: it names what its SQL selects.
   return (await run(q, statement)) as T[]
 }
 

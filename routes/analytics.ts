@@ -107,7 +107,7 @@ const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // Whole-tenant aggregations are recomputed only when the tenant's ledger has moved (see revision-cache).
   const cache = new RevisionCache<unknown[]>({ maxEntries: 1000, refreshAfterMs: 60_000, now: () => app.config.now().getTime() })
   const cached = async <T>(tenantId: string, key: unknown[], compute: (tx: Tx) => Promise<T[]>): Promise<T[]> => {
-    const revision = await inTenant(app.db, tenantId, (tx) => ledgerRevision(tx, tenantId))
+    const revision = await inTenant(app.db, tenantId, (tx) => ledgerRevision(tx, tenantId), { oneRoundTrip: true })
     // The compute function runs in a transaction of its own: a background refresh outlives this request.
     const rows = await cache.get(JSON.stringify([tenantId, ...key]), revision, () => inTenant(app.db, tenantId, compute))
     return rows as T[]

@@ -146,7 +146,7 @@ const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const [row, counts] = await Promise.all([readJourney(tx, tenantId, journeyId), journeyPromiseCounts(tx, tenantId, [journeyId], now)])
       if (!row) throw notFound(`no journey ${journeyId}`)
       return journeyView(row, counts.get(journeyId) ?? emptyCounts, now)
-    })
+    }, { oneRoundTrip: true })
   })
 
   app.get('/v1/journeys', {

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { conflict, invalid, ProblemError } from '../domain/errors.js'
 import { inSystem, inTenant } from '../store/database.js'
-import { claimKey, completeKey, expireKeys, releaseKey } from '../store/idempotency.js'
+import { claimKey, readClaim, completeKey, expireKeys, releaseKey } from '../store/idempotency.js'
 import { problemContentType } from './errors.js'
 
 declare module 'fastify' {
@@ -52,7 +52,9 @@ async function idempotencyPlugin(app: FastifyInstance) {
     if (key.length < 1 || key.length > 255) {
       throw invalid('Idempotency-Key must be 1-255 characters', [{ path: '/Idempotency-Key', message: 'must be 1-255 characters', location: 'header' }])
     }
-    const claim = await inTenant(app.db, tenantId, (tx) => claimKey(tx, tenantId, key, requestHash(request)))
+    const hash = requestHash(request)
+    const claimed = await inTenant(app.db, tenantId, (tx) => claimKey(tx, tenantId, key, hash), { oneRoundTrip: true })
+    const claim = claimed ? { state: 'claimed' as const } : await inTenant(app.db, tenantId, (tx) => readClaim(tx, tenantId, key, hash), { oneRoundTrip: true })
     if (claim.state === 'mismatch') {
       throw new ProblemError(422, 'idempotency-key-reused', 'Idempotency-Key reused', 'this Idempotency-Key was used with another request body')
     }
@@ -98,14 +100,14 @@ async function idempotencyPlugin(app: FastifyInstance) {
     if (!key || !tenantId) return payload
     request.idempotencyKey = null
     if (reply.statusCode >= 500) {
-      await recordOutcome(`${tenantId}/${key}`, () => inTenant(app.db, tenantId, (tx) => releaseKey(tx, tenantId, key)))
+      await recordOutcome(`${tenantId}/${key}`, () => inTenant(app.db, tenantId, (tx) => releaseKey(tx, tenantId, key), { oneRoundTrip: true }))
       return payload
     }
     const body: unknown = typeof payload === 'string' && payload.length > 0 ? JSON.parse(payload) : null
     const sealed = body === null ? null : app.keyring.sealRecord(body, aad(tenantId, key))
     const { statusCode } = reply
     const personId = request.responsePersonId
-    await recordOutcome(`${tenantId}/${key}`, () => inTenant(app.db, tenantId, (tx) => completeKey(tx, tenantId, key, statusCode, sealed, personId)))
+    await recordOutcome(`${tenantId}/${key}`, () => inTenant(app.db, tenantId, (tx) => completeKey(tx, tenantId, key, statusCode, sealed, personId), { oneRoundTrip: true }))
     return payload
   })
 

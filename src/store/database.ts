@@ -20,10 +20,18 @@ type Runner = (text: string, params: unknown[]) => Promise<Row[]>
 export interface Queryable { readonly run: Runner }
 /** A transaction: its statements run on one connection, in the order they were sent. */
 export interface Tx extends Queryable { readonly inTransaction: true }
+export interface TransactionOptions {
+  /**
+   * The work sends all its statements before it first awaits, so they travel with BEGIN and COMMIT
+   * in one round trip (on PostgreSQL; PGlite has no network). A statement sent later is refused:
+   * it would land after the COMMIT. For reads and single-statement writes.
+   */
+  oneRoundTrip?: boolean
+}
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres'
   /** Commits what the work did, or rolls it back when the work throws. */
-  transaction<T>(work: (tx: Tx) => Promise<T>): Promise<T>
+  transaction<T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>
 }
 
 export interface Database {
@@ -79,11 +87,26 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     const db: Db = {
       kind: 'postgres',
       run: runOn(client),
-      // postgres.js's begin, not a reserved connection with BEGIN pipelined: begin also fails the
-      // transaction when its connection closes, which a reserved connection does not (requests
-      // hung while the database was down, in tests/faults/database-down).
-      transaction: <T>(work: (tx: Tx) => Promise<T>) =>
-        client.begin((connection) => work({ run: runOn(connection), inTransaction: true })) as Promise<T>,
+      // postgres.js's begin, not a reserved connection: begin also fails the transaction when its
+      // connection closes, which a reserved connection does not (requests hung while the database
+      // was down, in tests/faults/database-down). Patched to pipeline BEGIN with the first statements.
+      transaction: async <T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions) => {
+        if (!options?.oneRoundTrip) return client.begin((connection) => work({ run: runOn(connection), inTransaction: true })) as Promise<T>
+        let result: Promise<T> | undefined
+        // begin sends COMMIT once this callback returns, right behind the statements the work has
+        // sent; a statement that fails aborts the transaction (its COMMIT then rolls back) and
+        // rejects the work's result, awaited after.
+        await client.begin((connection) => {
+          let sending = true
+          const run = runOn(connection)
+          result = work({ inTransaction: true, run: (text, params) => sending ? run(text, params) : Promise.reject(new Error('a one-round-trip transaction sends every statement before it first awaits')) })
+          sending = false
+          result.catch(() => {})
+          return undefined
+        })
+        if (!result) throw new Error('the transaction did not run its work')
+        return result
+      },
     }
     return { db, close: () => client.end({ timeout: 5 }) }
   }
@@ -143,7 +166,7 @@ export async function queryOne<T>(q: Queryable, statement: SQL): Promise<T | und
  * A transaction scoped to one tenant: row-level security applies (journey_app role) and every
  * policy reads app.tenant_id, so a query that forgets its tenant filter still sees only this tenant.
  */
-export function inTenant<T>(db: Db, tenantId: string, work: (tx: Tx) => Promise<T>): Promise<T> {
+export function inTenant<T>(db: Db, tenantId: string, work: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T> {
   return db.transaction(async (tx) => {
     // Sent with the work's first statement instead of a round trip of its own: a transaction's
     // statements run in the order they were sent, so the scope is set before anything reads.
@@ -152,7 +175,7 @@ export function inTenant<T>(db: Db, tenantId: string, work: (tx: Tx) => Promise<
       work(tx),
     ])
     return result
-  })
+  }, options)
 }
 
 /** A transaction for system work across tenants (bootstrap, rebuild, workers); runs as the owning role. */

@@ -12,14 +12,19 @@ export type Claim =
 // A claim never completed this long after it was made belongs to a request that died; let a retry take it.
 const abandonedAfter = '60 seconds'
 
-export async function claimKey(tx: Queryable, tenantId: string, key: string, requestHash: string): Promise<Claim> {
+/** Claims the key for this request; false when it is taken (then `readClaim` says by what). */
+export async function claimKey(tx: Queryable, tenantId: string, key: string, requestHash: string): Promise<boolean> {
   const taken = await queryOne<{ key: string }>(tx, sql`
     insert into idempotency_keys (tenant_id, key, request_hash) values (${tenantId}, ${key}, ${requestHash})
     on conflict (tenant_id, key) do update set created_at = now(), request_hash = excluded.request_hash
       where idempotency_keys.completed_at is null and idempotency_keys.created_at < now() - ${abandonedAfter}::interval
         and idempotency_keys.request_hash = excluded.request_hash
     returning key`)
-  if (taken) return { state: 'claimed' }
+  return taken !== undefined
+}
+
+/** What holds a key that could not be claimed: the same request (replayed or in flight) or another. */
+export async function readClaim(tx: Queryable, tenantId: string, key: string, requestHash: string): Promise<Claim> {
   const existing = await queryOne<{ requestHash: string; statusCode: number | null; response: string | null }>(tx, sql`
     select request_hash as "requestHash", status_code as "statusCode", response from idempotency_keys
     where tenant_id = ${tenantId} and key = ${key}`)

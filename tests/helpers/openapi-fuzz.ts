@@ -283,7 +283,8 @@ export function applyBreakage(doc: Json, path: (string | number)[], breakage: Br
     else parent[last] = replacement
   } else if (isRecord(parent) && typeof last === 'string') {
     if (breakage.kind === 'remove') delete parent[last]
-    else parent[last] = replacement
+    // Defined, not assigned: assigning "__proto__" would set the prototype and send no field at all.
+    else Object.defineProperty(parent, last, { value: replacement, enumerable: true, writable: true, configurable: true })
   }
   const text = JSON.stringify(copy)
   return breakage.kind === 'raw' ? text.replace(JSON.stringify(marker), breakage.text) : text

@@ -76,7 +76,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { tenantId } = principalOf(request)
     const events = parseEvents(request.body, app.config.now())
     const results = await retryOnDuplicate(() => inTenant(app.db, tenantId, (tx) =>
-      appendEvents(tx, tenantId, events, { batch: Array.isArray(request.body), keyring: app.keyring })))
+      appendEvents(tx, tenantId, events, { batch: Array.isArray(request.body), keyring: app.keyring, last: true })))
     const duplicates = results.filter((r) => r.duplicate).length
     app.metrics.eventsAppended.inc({ outcome: 'stored' }, results.length - duplicates)
     if (duplicates > 0) app.metrics.eventsAppended.inc({ outcome: 'duplicate' }, duplicates)

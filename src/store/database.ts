@@ -19,15 +19,25 @@ type Runner = (text: string, params: unknown[]) => Promise<Row[]>
 /** Anything that runs a statement: the database itself or an open transaction. */
 export interface Queryable { readonly run: Runner }
 /** A transaction: its statements run on one connection, in the order they were sent. */
-export interface Tx extends Queryable { readonly inTransaction: true }
+export interface Tx extends Queryable {
+  readonly inTransaction: true
+  /**
+   * The work has sent its last statement: COMMIT goes out right behind it instead of a round trip
+   * after the answers, which the work may still await. One that fails fails the transaction (the
+   * database turns the COMMIT of a failed transaction into a ROLLBACK), so nothing after this
+   * point may fail but those statements. A statement sent after this is refused.
+   */
+  sentAll(): void
+}
 export interface TransactionOptions {
   /**
-   * The work sends all its statements before it first awaits, so they travel with BEGIN and COMMIT
-   * in one round trip (on PostgreSQL; PGlite has no network). A statement sent later is refused:
-   * it would land after the COMMIT. For reads and single-statement writes.
+   * The work sends all its statements before it first awaits (`sentAll` is implied), so they travel
+   * with BEGIN and COMMIT in one round trip. For reads and single-statement writes.
    */
   oneRoundTrip?: boolean
 }
+
+const sentAfterAll = () => new Error('a statement was sent after the transaction\'s last one (sentAll)')
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres'
   /** Commits what the work did, or rolls it back when the work throws. */
@@ -91,19 +101,23 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       // connection closes, which a reserved connection does not (requests hung while the database
       // was down, in tests/faults/database-down). Patched to pipeline BEGIN with the first statements.
       transaction: async <T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions) => {
-        if (!options?.oneRoundTrip) return client.begin((connection) => work({ run: runOn(connection), inTransaction: true })) as Promise<T>
         let result: Promise<T> | undefined
-        // begin sends COMMIT once this callback returns, right behind the statements the work has
-        // sent; a statement that fails aborts the transaction (its COMMIT then rolls back) and
-        // rejects the work's result, awaited after.
-        await client.begin((connection) => {
+        // begin sends COMMIT when its callback settles: here when the work has sent everything
+        // (sentAll), or when it finishes without saying so; a work that fails first rolls back.
+        await client.begin((connection) => new Promise<void>((resolve, reject) => {
           let sending = true
           const run = runOn(connection)
-          result = work({ inTransaction: true, run: (text, params) => sending ? run(text, params) : Promise.reject(new Error('a one-round-trip transaction sends every statement before it first awaits')) })
-          sending = false
-          result.catch(() => {})
-          return undefined
-        })
+          const sentAll = () => {
+            sending = false
+            resolve()
+          }
+          result = work({ inTransaction: true, sentAll, run: (text, params) => (sending ? run(text, params) : Promise.reject(sentAfterAll())) })
+          if (options?.oneRoundTrip) sentAll()
+          result.then(() => resolve(), (error: unknown) => {
+            sending = false
+            reject(error)
+          })
+        }))
         if (!result) throw new Error('the transaction did not run its work')
         return result
       },
@@ -118,7 +132,21 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const db: Db = {
     kind: 'pglite',
     run: async (text, params) => (await client.query<Row>(text, params, config)).rows,
-    transaction: (work) => client.transaction((tx) => work({ run: async (text, params) => (await tx.query<Row>(text, params, config)).rows, inTransaction: true })),
+    // No network, so nothing to pipeline; statements after sentAll are refused here too, so tests on
+    // PGlite catch a work that would misuse it on PostgreSQL.
+    transaction: (work, options) => client.transaction((tx) => {
+      let sending = true
+      const result = work({
+        inTransaction: true,
+        sentAll: () => { sending = false },
+        run: async (text, params) => {
+          if (!sending) throw sentAfterAll()
+          return (await tx.query<Row>(text, params, config)).rows
+        },
+      })
+      if (options?.oneRoundTrip) sending = false
+      return result
+    }),
   }
   return { db, pglite: client, close: () => client.close() }
 }

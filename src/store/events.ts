@@ -9,7 +9,7 @@ import { checkJourneyEvent, journeyFacts, noJourney, type JourneyFacts } from '.
 import { derivedPromiseId, promisesFromOffer, promisesFromVacancy } from '../domain/promise.js'
 import type { LedgerEvent } from '../domain/ledger-event.js'
 import { checkVacancyEvent, foldVacancy, type Vacancy } from '../domain/vacancy.js'
-import { execute, query, type Queryable } from './database.js'
+import { execute, query, type Queryable, type Tx } from './database.js'
 import { projectStreams } from './projections.js'
 import { journeysOfPromises } from './promises.js'
 import { readVacancy } from './vacancies.js'
@@ -78,7 +78,14 @@ function atIndex(error: unknown, event: IncomingEvent, batch: boolean): unknown 
  * `duplicate: true` and its first result; every stream touched is locked, version-checked,
  * judged by the domain rules and re-projected before the transaction commits.
  */
-export async function appendEvents(tx: Queryable, tenantId: string, events: readonly IncomingEvent[], options: { batch: boolean; keyring: Keyring }): Promise<AppendResult[]> {
+export interface AppendOptions {
+  batch: boolean
+  keyring: Keyring
+  /** The append is the transaction's last work: its writes go out together with the COMMIT (Tx.sentAll). */
+  last?: boolean
+}
+
+export async function appendEvents(tx: Tx, tenantId: string, events: readonly IncomingEvent[], options: AppendOptions): Promise<AppendResult[]> {
   const results = new Map<number, AppendResult>()
   const firstSeen = new Map<string, IncomingEvent>()
   const pending: IncomingEvent[] = []
@@ -91,11 +98,12 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
   const streamIds = [...new Map(events.map((e) => [streamKey(e.streamKind, e.subject), { kind: e.streamKind, id: e.subject }])).values()]
     .sort((a, b) => (a.kind + a.id < b.kind + b.id ? -1 : 1))
   const [locked, stored, history, takenPromiseIds, personKeys] = await Promise.all([
-    query<{ kind: string; id: string; version: number }>(tx, sql`
+    // now() is the transaction's start, which every event's recorded_at will be.
+    query<{ kind: string; id: string; version: number; now: string }>(tx, sql`
       insert into streams (tenant_id, kind, id)
       select ${tenantId}, a, b from jsonb_to_recordset(${JSON.stringify(streamIds.map((s) => ({ a: s.kind, b: s.id })))}::jsonb) as p(a text, b text)
       on conflict (tenant_id, kind, id) do update set version = streams.version
-      returning kind, id, version`),
+      returning kind, id, version, jl_iso(now()) as now`),
     query<AppendResult>(tx, eventsByPairs(tenantId, sql`id, source, subject, version, position`, sql`source = p.a and id = p.b`, events.map((e) => [e.source, e.id]))),
     readStreams(tx, tenantId, streamIds),
     journeysOfPromises(tx, tenantId, events.flatMap((e) => {
@@ -160,32 +168,36 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
       }
     }
 
-    // 3. Seal the personal fields under each person's data key, then store everything in one statement.
+    // 3. Seal the personal fields under each person's data key (a round trip only for a person's first key).
     const sealedRows = await sealRows(tx, tenantId, options.keyring, rows.map((r) => ({ ...r, personId: personOf(r, facts) })), personKeys)
-    const inserted = await query<AppendResult & { recordedAt: string }>(tx, sql`
-      insert into events (tenant_id, stream_kind, subject, version, id, source, type, time, data, person_id, sealed)
-      select ${tenantId}, r.* from jsonb_to_recordset(${JSON.stringify(sealedRows.map((r) => ({
-        streamKind: r.streamKind, subject: r.subject, version: r.version, id: r.id, source: r.source, type: r.type, time: r.time,
-        data: r.clear, personId: r.personId, sealed: r.sealed,
-      })))}::jsonb) as r("streamKind" text, "subject" text, "version" integer, "id" text, "source" text, "type" text,
-        "time" timestamptz, "data" jsonb, "personId" text, "sealed" text)
-      returning id, source, subject, version, position, jl_iso(recorded_at) as "recordedAt"`)
-    const insertedByKey = new Map(inserted.map((r) => [`${r.source}\u0000${r.id}`, r]))
-    for (const row of sealedRows) {
-      const ins = insertedByKey.get(`${row.source}\u0000${row.id}`)
-      if (!ins) throw new Error('inserted event not returned')
-      const streamVersion = versions.get(streamKey(row.streamKind, row.subject)) ?? ins.version
-      if (row.index >= 0) results.set(row.index, { id: ins.id, source: ins.source, subject: ins.subject, version: ins.version, position: ins.position, duplicate: false, streamVersion })
+
+    // 4. The new events as the ledger will hold them, so the projections are folded before they are
+    // stored: every write then goes out at once (with the COMMIT when the append is the last work).
+    // Positions here only order the new events after the stored ones, as the real ones will: they
+    // come from one sequence, in the order of the insert below, after everything the locks let in.
+    const recordedAt = locked[0]?.now ?? new Date().toISOString()
+    let lastPosition = 0
+    for (const stream of history.values()) for (const e of stream) lastPosition = Math.max(lastPosition, e.position)
+    sealedRows.forEach((row, i) => {
       const key = streamKey(row.streamKind, row.subject)
       history.set(key, [...(history.get(key) ?? []), {
         id: row.id, source: row.source, type: row.type, subject: row.subject, time: row.time, data: row.clear,
-        version: row.version, position: ins.position, recordedAt: ins.recordedAt, personId: row.personId, sealed: row.sealed,
+        version: row.version, position: lastPosition + 1 + i, recordedAt, personId: row.personId, sealed: row.sealed,
       }])
-    }
-
-    // 4. Stream versions and projections, in the same transaction (sent together: nothing waits on their answers).
+    })
     const touched = streamIds.filter((s) => rows.some((r) => r.streamKind === s.kind && r.subject === s.id))
-    await Promise.all([
+    const inserted = query<Omit<AppendResult, 'duplicate'>>(tx, sql`
+      insert into events (tenant_id, stream_kind, subject, version, id, source, type, time, data, person_id, sealed)
+      select ${tenantId}, r."streamKind", r.subject, r.version, r.id, r.source, r.type, r.time, r.data, r."personId", r.sealed
+      from rows from (jsonb_to_recordset(${JSON.stringify(sealedRows.map((r) => ({
+        streamKind: r.streamKind, subject: r.subject, version: r.version, id: r.id, source: r.source, type: r.type, time: r.time,
+        data: r.clear, personId: r.personId, sealed: r.sealed,
+      })))}::jsonb) as ("streamKind" text, "subject" text, "version" integer, "id" text, "source" text, "type" text,
+        "time" timestamptz, "data" jsonb, "personId" text, "sealed" text)) with ordinality as r
+      order by r.ordinality
+      returning id, source, subject, version, position`)
+    const written = Promise.all([
+      inserted,
       execute(tx, sql`
         update streams set version = v.version
         from jsonb_to_recordset(${JSON.stringify(touched.map((s) => ({ kind: s.kind, id: s.id, version: versions.get(streamKey(s.kind, s.id)) })))}::jsonb)
@@ -196,6 +208,15 @@ export async function appendEvents(tx: Queryable, tenantId: string, events: read
         changed: new Set(rows.filter((r) => r.streamKind === s.kind && r.subject === s.id).map((r) => r.type)),
       }))),
     ])
+    if (options.last) tx.sentAll()
+    await written
+    const insertedByKey = new Map((await inserted).map((r) => [`${r.source}\u0000${r.id}`, r]))
+    for (const row of sealedRows) {
+      const ins = insertedByKey.get(`${row.source}\u0000${row.id}`)
+      if (!ins) throw new Error('inserted event not returned')
+      const streamVersion = versions.get(streamKey(row.streamKind, row.subject)) ?? ins.version
+      if (row.index >= 0) results.set(row.index, { id: ins.id, source: ins.source, subject: ins.subject, version: ins.version, position: ins.position, duplicate: false, streamVersion })
+    }
   }
 
   for (const [index, key] of duplicateOf) {

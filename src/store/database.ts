@@ -1,11 +1,9 @@
 // One code path over two databases: postgres.js for a real server, PGlite (embedded, one
 // connection in this process) when no DATABASE_URL is set. Statements are written with drizzle's
 // sql template and run here, through the same two functions, query and execute.
-import { PGlite, types } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import { sql, type SQL } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import { mkdirSync } from 'node:fs'
@@ -125,6 +123,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return { db, close: () => client.end({ timeout: 5 }) }
   }
   if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true })
+  // Loaded only here: the embedded database's module alone is about 45 MB of a process's memory.
+  const { PGlite, types } = await import('@electric-sql/pglite')
   const client = await PGlite.create(options.dataDir)
   // Dates and timestamps as the strings PostgreSQL prints, as on the server above.
   const asIs = (value: string) => value
@@ -155,7 +155,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 export async function migrateDatabase(database: Database, options: DatabaseOptions): Promise<void> {
   if (!options.databaseUrl) {
     if (!database.pglite) throw new Error('expected the PGlite client')
-    await migratePglite(drizzlePglite({ client: database.pglite }), { migrationsFolder })
+    const [{ drizzle }, { migrate }] = await Promise.all([import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')])
+    await migrate(drizzle({ client: database.pglite }), { migrationsFolder })
     return
   }
   // One dedicated connection, so the lock and the migration share a session.

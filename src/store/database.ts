@@ -176,6 +176,16 @@ function run(q: Queryable, statement: SQL): Promise<Row[]> {
   return q.run(text, params)
 }
 
+/**
+ * One statement that runs every part as a data-modifying CTE and returns the rows of `main`: the
+ * cost of one statement instead of several. The parts run on one snapshot in no set order, so they
+ * must write disjoint rows and read nothing another part writes.
+ */
+export function together(main: SQL, parts: readonly SQL[]): SQL {
+  if (parts.length === 0) return main
+  return sql`with ${sql.join(parts.map((part, i) => sql`${sql.raw(`part${i}`)} as (${part})`), sql`, `)}, main as (${main}) select * from main`
+}
+
 /** Runs a statement and returns its rows. The row type is the caller's statement of what the SQL selects. */
 export async function query<T>(q: Queryable, statement: SQL): Promise<T[]> {
   return (await run(q, statement)) as T[]

@@ -9,8 +9,8 @@ import { checkJourneyEvent, journeyFacts, noJourney, type JourneyFacts } from '.
 import { derivedPromiseId, promisesFromOffer, promisesFromVacancy } from '../domain/promise.js'
 import type { LedgerEvent } from '../domain/ledger-event.js'
 import { checkVacancyEvent, foldVacancy, type Vacancy } from '../domain/vacancy.js'
-import { execute, query, type Queryable, type Tx } from './database.js'
-import { projectStreams } from './projections.js'
+import { execute, query, together, type Queryable, type Tx } from './database.js'
+import { projectionWrites } from './projections.js'
 import { journeysOfPromises } from './promises.js'
 import { readVacancy } from './vacancies.js'
 import { sealAad, type Keyring, type PersonKeys } from './keyring.js'
@@ -186,7 +186,7 @@ export async function appendEvents(tx: Tx, tenantId: string, events: readonly In
       }])
     })
     const touched = streamIds.filter((s) => rows.some((r) => r.streamKind === s.kind && r.subject === s.id))
-    const inserted = query<Omit<AppendResult, 'duplicate'>>(tx, sql`
+    const eventsInsert = sql`
       insert into events (tenant_id, stream_kind, subject, version, id, source, type, time, data, person_id, sealed)
       select ${tenantId}, r."streamKind", r.subject, r.version, r.id, r.source, r.type, r.time, r.data, r."personId", r.sealed
       from rows from (jsonb_to_recordset(${JSON.stringify(sealedRows.map((r) => ({
@@ -195,19 +195,19 @@ export async function appendEvents(tx: Tx, tenantId: string, events: readonly In
       })))}::jsonb) as ("streamKind" text, "subject" text, "version" integer, "id" text, "source" text, "type" text,
         "time" timestamptz, "data" jsonb, "personId" text, "sealed" text)) with ordinality as r
       order by r.ordinality
-      returning id, source, subject, version, position`)
-    const written = Promise.all([
-      inserted,
-      execute(tx, sql`
-        update streams set version = v.version
-        from jsonb_to_recordset(${JSON.stringify(touched.map((s) => ({ kind: s.kind, id: s.id, version: versions.get(streamKey(s.kind, s.id)) })))}::jsonb)
-          as v(kind text, id text, version integer)
-        where streams.tenant_id = ${tenantId} and streams.kind = v.kind and streams.id = v.id`),
-      projectStreams(tx, tenantId, touched.map((s) => ({
-        kind: s.kind, id: s.id, events: history.get(streamKey(s.kind, s.id)) ?? [],
-        changed: new Set(rows.filter((r) => r.streamKind === s.kind && r.subject === s.id).map((r) => r.type)),
-      }))),
-    ])
+      returning id, source, subject, version, position`
+    const versionsUpdate = sql`
+      update streams set version = v.version
+      from jsonb_to_recordset(${JSON.stringify(touched.map((s) => ({ kind: s.kind, id: s.id, version: versions.get(streamKey(s.kind, s.id)) })))}::jsonb)
+        as v(kind text, id text, version integer)
+      where streams.tenant_id = ${tenantId} and streams.kind = v.kind and streams.id = v.id`
+    const projection = projectionWrites(tenantId, touched.map((s) => ({
+      kind: s.kind, id: s.id, events: history.get(streamKey(s.kind, s.id)) ?? [],
+      changed: new Set(rows.filter((r) => r.streamKind === s.kind && r.subject === s.id).map((r) => r.type)),
+    })))
+    // The events, the stream versions and the projection rows in one statement; promise rows after it.
+    const inserted = query<Omit<AppendResult, 'duplicate'>>(tx, together(eventsInsert, [versionsUpdate, ...projection.rows]))
+    const written = Promise.all([inserted, ...projection.promises.map((statement) => execute(tx, statement))])
     if (options.last) tx.sentAll()
     await written
     const insertedByKey = new Map((await inserted).map((r) => [`${r.source}\u0000${r.id}`, r]))

@@ -7,11 +7,14 @@ import { sealAad, type Keyring } from './keyring.js'
 
 export type PromiseCounts = Record<PromiseStatus, number>
 
-/** Replaces each journey's promise rows with its fold (two statements for any number of journeys). */
-export async function writePromises(tx: Queryable, tenantId: string, sets: readonly { journeyId: string; promises: readonly PromiseRecord[] }[]): Promise<void> {
-  if (sets.length === 0) return
-  const deleted = execute(tx, sql`
-    delete from promises where tenant_id = ${tenantId} and journey_id in (select jsonb_array_elements_text(${JSON.stringify(sets.map((s) => s.journeyId))}::jsonb))`)
+/**
+ * The statements that replace each journey's promise rows with its fold: a delete, then an insert
+ * (none when there is nothing to write). They run in that order on a transaction's connection.
+ */
+export function promisesReplacement(tenantId: string, sets: readonly { journeyId: string; promises: readonly PromiseRecord[] }[]): SQL[] {
+  if (sets.length === 0) return []
+  const deleted = sql`
+    delete from promises where tenant_id = ${tenantId} and journey_id in (select jsonb_array_elements_text(${JSON.stringify(sets.map((s) => s.journeyId))}::jsonb))`
   const rows = sets.flatMap(({ journeyId, promises }) => promises.map((p) => ({
     id: p.id, journeyId, category: p.category, textSource: p.textRef.source, textEventId: p.textRef.eventId, madeBy: p.madeBy,
     madeAt: p.madeAt, kind: p.kind, madeTime: p.madeTime, dueBy: p.dueBy, dueAfterStartDays: p.dueAfterStartDays, dueDate: p.dueDate,
@@ -19,9 +22,8 @@ export async function writePromises(tx: Queryable, tenantId: string, sets: reado
     lastRenegotiationAgreed: p.lastRenegotiationAgreed, assessedFulfilled: p.assessedFulfilled, assessedAt: p.assessedAt,
     inheritedFrom: p.inheritedFrom, history: p.history,
   })))
-  if (rows.length === 0) return deleted
-  // Sent right behind the delete (they run in order on the transaction's connection).
-  await Promise.all([deleted, execute(tx, sql`
+  if (rows.length === 0) return [deleted]
+  return [deleted, sql`
     insert into promises (tenant_id, id, journey_id, category, text_source, text_event_id, made_by, made_at, kind, made_time, due_by,
       due_after_start_days, due_date, due_key, outcome, closed_at, broken_cause, renegotiations, last_renegotiation_agreed,
       assessed_fulfilled, assessed_at, inherited_from, history)
@@ -29,7 +31,7 @@ export async function writePromises(tx: Queryable, tenantId: string, sets: reado
       "textSource" text, "textEventId" text, "madeBy" text, "madeAt" text, "kind" text, "madeTime" timestamptz, "dueBy" date,
       "dueAfterStartDays" integer, "dueDate" date, "dueKey" date, "outcome" text, "closedAt" timestamptz, "brokenCause" text,
       "renegotiations" integer, "lastRenegotiationAgreed" boolean, "assessedFulfilled" integer, "assessedAt" timestamptz,
-      "inheritedFrom" jsonb, "history" jsonb)`)])
+      "inheritedFrom" jsonb, "history" jsonb)`]
 }
 
 /** The SQL twin of promiseStatus(): keep the two in step. */

@@ -1,6 +1,6 @@
 // Data keys per person, wrapped by the master key. Sealing happens on append, opening on every
 // read; erasure destroys the wrapped key, and with it every copy of the person's personal fields.
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { fingerprint, MasterKeyError, newKey, openJson, sealJson, unwrapKey, wrapKey, decrypt, encrypt } from '../domain/crypto.js'
 import { record, type LedgerEvent } from '../domain/ledger-event.js'
 import { execute, inSystem, query, queryOne, type Db, type Queryable } from './database.js'
@@ -77,15 +77,19 @@ export class Keyring {
   }
 
   /**
-   * The keys of the persons an append may seal for, read with its first statements so that sealing
-   * needs no round trip of its own: those named in the events, and those of the journeys written to.
+   * The keys of the persons an append may seal for, as one jsonb array ([{ personId, wrappedKey }])
+   * that the append reads with its first statements, so that sealing needs no round trip of its own:
+   * those named in the events, and those of the journeys written to. `openKeys` unwraps them.
    */
-  async keysOfAppend(tx: Queryable, tenantId: string, personIds: readonly string[], journeyIds: readonly string[]): Promise<PersonKeys> {
-    const rows = await query<{ personId: string; wrappedKey: string | null }>(tx, sql`
-      select person_id as "personId", wrapped_key as "wrappedKey" from person_keys
+  keysOfAppend(tenantId: string, personIds: readonly string[], journeyIds: readonly string[]): SQL {
+    return sql`
+      select coalesce(jsonb_agg(jsonb_build_object('personId', person_id, 'wrappedKey', wrapped_key)), '[]'::jsonb) from person_keys
       where tenant_id = ${tenantId} and person_id in (
         select jsonb_array_elements_text(${JSON.stringify(personIds)}::jsonb)
-        union select person_id from journeys where tenant_id = ${tenantId} and id in (select jsonb_array_elements_text(${JSON.stringify(journeyIds)}::jsonb)))`)
+        union select person_id from journeys where tenant_id = ${tenantId} and id in (select jsonb_array_elements_text(${JSON.stringify(journeyIds)}::jsonb)))`
+  }
+
+  openKeys(tenantId: string, rows: readonly { personId: string; wrappedKey: string | null }[]): PersonKeys {
     return new Map(rows.map((row) => [row.personId, row.wrappedKey === null ? null : this.unwrap(row.wrappedKey, `${tenantId}/${row.personId}`)]))
   }
 

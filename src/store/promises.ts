@@ -2,7 +2,7 @@
 // from the clock the caller passes (the same rule as promiseStatus in the domain).
 import { sql, type SQL } from 'drizzle-orm'
 import { addDays, dueWindowDays, type PromiseRecord, type PromiseStatus } from '../domain/promise.js'
-import { execute, query, type Queryable } from './database.js'
+import { query, type Queryable } from './database.js'
 import { sealAad, type Keyring } from './keyring.js'
 
 export type PromiseCounts = Record<PromiseStatus, number>
@@ -73,6 +73,13 @@ export async function journeyPromiseCounts(tx: Queryable, tenantId: string, jour
 }
 
 /** Which journey each of these promise ids belongs to (ids not found are absent). */
+/** The journeys that hold these promises, as one jsonb array ([{ id, journeyId }]). */
+export function promiseOwners(tenantId: string, ids: readonly string[]): SQL {
+  return sql`
+    select coalesce(jsonb_agg(jsonb_build_object('id', id, 'journeyId', journey_id)), '[]'::jsonb) from promises
+    where tenant_id = ${tenantId} and id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`
+}
+
 export async function journeysOfPromises(tx: Queryable, tenantId: string, ids: readonly string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map()
   const rows = await query<{ id: string; journeyId: string }>(tx, sql`

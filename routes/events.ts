@@ -7,8 +7,8 @@ import type { LedgerEvent } from '../src/domain/ledger-event.js'
 import { principalOf } from '../src/plugins/auth.js'
 import { inTenant } from '../src/store/database.js'
 import { openEvents } from '../src/store/keyring.js'
-import { appendEvents, decodeCursor, encodeCursor, readFeed, readStream } from '../src/store/events.js'
-import { retryOnDuplicate } from '../src/store/retry.js'
+import { AppendGroups } from '../src/store/append-groups.js'
+import { decodeCursor, encodeCursor, readFeed, readStream } from '../src/store/events.js'
 import { journeyExists } from '../src/store/journeys.js'
 import { decodeNumberCursor, encodeNumberCursor, Key, ListQuery, problemResponses } from './schemas.js'
 
@@ -53,6 +53,11 @@ const FeedPage = Type.Object({
 export const eventSchemas = [CloudEventSchema, StoredEventSchema, AppendResultSchema]
 
 const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // Concurrent appends share transactions (group commit); a quarter of the pool per tenant keeps
+  // connections free for reads and for other tenants.
+  const appends = new AppendGroups(app.db, app.keyring, {
+    concurrency: Math.max(1, Math.ceil(app.config.dbPoolSize / 4)), maxEvents: 200, ownBatch: 50,
+  })
 
   app.post('/v1/events', {
     config: { scope: 'events:write' },
@@ -75,8 +80,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     if (request.validationError && request.validationError.validationContext !== 'body') throw request.validationError
     const { tenantId } = principalOf(request)
     const events = parseEvents(request.body, app.config.now())
-    const results = await retryOnDuplicate(() => inTenant(app.db, tenantId, (tx) =>
-      appendEvents(tx, tenantId, events, { batch: Array.isArray(request.body), keyring: app.keyring, last: true })))
+    const results = await appends.append(tenantId, events, Array.isArray(request.body))
     const duplicates = results.filter((r) => r.duplicate).length
     app.metrics.eventsAppended.inc({ outcome: 'stored' }, results.length - duplicates)
     if (duplicates > 0) app.metrics.eventsAppended.inc({ outcome: 'duplicate' }, duplicates)

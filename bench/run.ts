@@ -234,7 +234,7 @@ async function main(): Promise<void> {
   facts.loadAverageEnd = loadavg()
   const results: Results = {
     date: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: facts,
-    settings: { service: compiled ? 'compiled (node dist/src/server.js)' : 'node --import tsx src/server.ts', connections: settings.connections, durationS: settings.durationS, warmupS: settings.warmupS, pgbenchClients: settings.pgbenchClients, pgbenchDurationS: settings.durationS, serviceOverrides },
+    settings: { service: compiled ? 'compiled (node --max-semi-space-size=4 dist/src/server.js)' : 'node --max-semi-space-size=4 --import tsx src/server.ts', connections: settings.connections, durationS: settings.durationS, warmupS: settings.warmupS, pgbenchClients: settings.pgbenchClients, pgbenchDurationS: settings.durationS, serviceOverrides },
     dataset: { tenant: tenantId, journeys: state.journeys, events: state.events, seededThisRun: seedMs !== null, seedMs: seedMs === null ? null : Math.round(seedMs) },
     baselines, scenarios, skipped, checks: checks({ baselines, scenarios }), rebuild: rebuilt, pglite,
   }

@@ -48,6 +48,8 @@ export async function startService(options: { root: string; env: NodeJS.ProcessE
   const args = [
     ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
     // As the brief runs it (TypeScript through tsx), or as the container does (compiled).
+    // The service's own V8 flags, as `npm start` and the Dockerfile's CMD pass them.
+    '--max-semi-space-size=4',
     ...(options.compiledEntry ? [options.compiledEntry] : ['--import', 'tsx', join('src', 'server.ts')]),
   ]
   const child = startChild('service', process.execPath, args, { cwd: options.root, env: { ...options.env, PORT: String(port), HOST: '127.0.0.1' } })

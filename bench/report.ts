@@ -26,7 +26,7 @@ export interface Results {
   machine: Machine
   settings: { service: string; connections: number; durationS: number; warmupS: number; pgbenchClients: number; pgbenchDurationS: number; serviceOverrides: Record<string, string> }
   dataset: { tenant: string; journeys: number; events: number; seededThisRun: boolean; seedMs: number | null }
-  baselines: { pgbenchSingle: PgbenchResult | null; pgbenchBatch: PgbenchResult | null; hello: LoadResult | null }
+  baselines: { pgbenchSingle: PgbenchResult | null; pgbenchBatch: PgbenchResult | null; hello: LoadResult | null; helloDatabase?: LoadResult | null }
   scenarios: LoadResult[]
   skipped: { name: string; why: string }[]
   checks: Check[]
@@ -85,6 +85,15 @@ function loadTable(rows: LoadResult[]): string[] {
   return lines
 }
 
+/** Not a target: how close journey reads come to a route that does nothing but one database round trip. */
+function databaseCeiling(r: Pick<Results, 'baselines' | 'scenarios'>): string[] {
+  const reads = r.scenarios.find((s) => s.name === 'journey-read')?.reqPerSec
+  const ceiling = r.baselines.helloDatabase?.reqPerSec
+  if (!reads || !ceiling || !r.baselines.hello) return []
+  return [`Any route that reads the database is bounded by the second row: one round trip alone is ${num(ceiling / r.baselines.hello.reqPerSec, 3)} of hello. ` +
+    `Journey reads (authenticated, tenant-scoped under row-level security, two statements in one round trip) are ${num(reads / ceiling, 3)} of it.`, '']
+}
+
 /** Scenarios the service was still working on after autocannon stopped: it had fallen behind. */
 function backlog(rows: LoadResult[]): string[] {
   const behind = rows.filter((s) => s.drainMs !== null && s.drainMs > 1_000)
@@ -108,8 +117,9 @@ export function markdown(r: Results): string {
     '',
     '## PostgreSQL',
     '',
-    ...loadTable([...(r.baselines.hello ? [r.baselines.hello] : []), ...r.scenarios]),
+    ...loadTable([...[r.baselines.hello, r.baselines.helloDatabase].flatMap((b) => (b ? [b] : [])), ...r.scenarios]),
     '',
+    ...databaseCeiling(r),
     ...backlog(r.scenarios),
     '| Baseline | rows/s | tx/s | clients | latency avg ms | db CPU ms/row |',
     '|---|---:|---:|---:|---:|---:|',

@@ -15,7 +15,7 @@ import { postmasterOf } from './cpu.js'
 import { killAllNow, stopAll, stopChild } from './processes.js'
 import { checks, markdown, type Machine, type RebuildResult, type Results } from './report.js'
 import { benchKeys, buildCompiled, serviceEnv, startHello, startService, type Running } from './service.js'
-import { batchIngest, hello, journeyReads, overduePromises, promiseAnalytics, runTag, singleIngest, type Workload } from './workload.js'
+import { batchIngest, hello, helloDatabase, journeyReads, overduePromises, promiseAnalytics, runTag, singleIngest, type Workload } from './workload.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`)
@@ -202,11 +202,12 @@ async function main(): Promise<void> {
   const workload: Workload = { tag: runTag(), journeyIds: await sampleJourneyIds(sql, tenantId, 20_000), apiKey }
 
   const scenarios: LoadResult[] = []
-  const baselines: Results['baselines'] = { pgbenchSingle: null, pgbenchBatch: null, hello: null }
+  const baselines: Results['baselines'] = { pgbenchSingle: null, pgbenchBatch: null, hello: null, helloDatabase: null }
   // Each baseline runs just before the scenario it is compared with, so drift on a shared machine hits both alike.
-  if (wanted('hello')) {
-    const helloServer = await startHello(root)
+  if (wanted('hello') || wanted('hello-db')) {
+    const helloServer = await startHello(root, databaseUrl)
     baselines.hello = await measure(hello(), helloServer, [])
+    baselines.helloDatabase = await measure(helloDatabase(), helloServer, [])
     await stopChild(helloServer.child)
   }
   await measure(journeyReads(workload), service, scenarios)

@@ -58,9 +58,10 @@ export async function startService(options: { root: string; env: NodeJS.ProcessE
   return { child, baseUrl, readyPath: '/readyz' }
 }
 
-export async function startHello(root: string): Promise<Running> {
+/** The bare Fastify baseline; with a database URL it also serves `/hello/db`, one `select 1` a request. */
+export async function startHello(root: string, databaseUrl?: string): Promise<Running> {
   const port = await freePort()
-  const child = startChild('hello', process.execPath, ['--import', 'tsx', join('bench', 'hello.ts'), String(port)], { cwd: root, env: serviceEnv({}) })
+  const child = startChild('hello', process.execPath, ['--import', 'tsx', join('bench', 'hello.ts'), String(port), ...(databaseUrl ? [databaseUrl] : [])], { cwd: root, env: serviceEnv({}) })
   const baseUrl = `http://127.0.0.1:${port}`
   await waitForHttp(`${baseUrl}/hello`, child, 60_000)
   return { child, baseUrl, readyPath: '/hello' }

@@ -114,3 +114,7 @@ export function promiseAnalytics(w: Workload): Scenario {
 export function hello(): Scenario {
   return { name: 'hello', label: 'bare Fastify GET /hello', method: 'GET', path: '/hello', eventsPerRequest: 0 }
 }
+
+export function helloDatabase(): Scenario {
+  return { name: 'hello-db', label: 'bare Fastify + one PostgreSQL round trip (select 1)', method: 'GET', path: '/hello/db', eventsPerRequest: 0 }
+}

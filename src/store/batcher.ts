@@ -1,0 +1,90 @@
+// Group commit for work that costs a transaction per request. While `concurrency` groups of one
+// key (a tenant) run, the requests that arrive wait and then go together as the next group: one
+// transaction and one round of statements for all of them. A request that arrives when fewer run
+// starts a group at once, so nobody waits on a timer. A group that fails for any reason runs again
+// one request at a time, so every request still succeeds or fails on its own, as if it had been alone.
+
+interface Waiting<I, R> { input: I; resolve(result: R): void; reject(error: unknown): void }
+
+export interface BatcherOptions<I, R> {
+  /** Groups of one key running at once, each a transaction on a connection of its own. */
+  concurrency: number
+  /** A group takes no further input once its inputs weigh this much (an input's weight: `weight`, default 1). */
+  maxWeight: number
+  weight?: (input: I) => number
+  /** Inputs this heavy are batches already: each makes a group of its own and runs at once, uncounted. */
+  ownWeight?: number
+  /** The results of a group's inputs, in their order, from one unit of work. */
+  together(key: string, inputs: I[]): Promise<R[]>
+  /** The result of one input on its own. */
+  alone(key: string, input: I): Promise<R>
+}
+
+export class Batcher<I, R> {
+  private readonly queues = new Map<string, { waiting: Waiting<I, R>[]; running: number }>()
+
+  constructor(private readonly options: BatcherOptions<I, R>) {}
+
+  submit(key: string, input: I): Promise<R> {
+    if (this.weigh(input) >= (this.options.ownWeight ?? Infinity)) return this.options.alone(key, input)
+    return new Promise((resolve, reject) => {
+      let queue = this.queues.get(key)
+      if (!queue) {
+        queue = { waiting: [], running: 0 }
+        this.queues.set(key, queue)
+      }
+      queue.waiting.push({ input, resolve, reject })
+      if (queue.running < this.options.concurrency) void this.drain(key, queue)
+    })
+  }
+
+  private weigh(input: I): number {
+    return this.options.weight?.(input) ?? 1
+  }
+
+  /** Runs groups until nobody waits; the first group is taken before anything is awaited. */
+  private async drain(key: string, queue: { waiting: Waiting<I, R>[]; running: number }): Promise<void> {
+    queue.running++
+    try {
+      while (queue.waiting.length > 0) {
+        let count = 0
+        let weight = 0
+        for (const next of queue.waiting) {
+          if (count > 0 && weight + this.weigh(next.input) > this.options.maxWeight) break
+          count++
+          weight += this.weigh(next.input)
+        }
+        await this.run(key, queue.waiting.splice(0, count))
+      }
+    } finally {
+      queue.running--
+      if (queue.running === 0 && queue.waiting.length === 0) this.queues.delete(key)
+    }
+  }
+
+  private async run(key: string, group: Waiting<I, R>[]): Promise<void> {
+    const [only] = group
+    if (only && group.length === 1) return this.runAlone(key, only)
+    let results: R[]
+    try {
+      results = await this.options.together(key, group.map((w) => w.input))
+    } catch {
+      // Not swallowed: each input runs again alone and gets its own answer, this error included if it is its own.
+      for (const waiting of group) await this.runAlone(key, waiting)
+      return
+    }
+    group.forEach((waiting, i) => {
+      const result = results[i]
+      if (result === undefined) waiting.reject(new Error('a group returned fewer results than it had inputs'))
+      else waiting.resolve(result)
+    })
+  }
+
+  private async runAlone(key: string, waiting: Waiting<I, R>): Promise<void> {
+    try {
+      waiting.resolve(await this.options.alone(key, waiting.input))
+    } catch (error) {
+      waiting.reject(error)
+    }
+  }
+}

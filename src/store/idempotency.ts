@@ -1,7 +1,7 @@
 // Idempotency-Key records: claimed before a POST runs (committed at once, so a concurrent retry
 // sees it in flight), completed with the response the client got.
 import { sql } from 'drizzle-orm'
-import { execute, queryOne, type Queryable } from './database.js'
+import { execute, query, queryOne, type Queryable } from './database.js'
 
 export type Claim =
   | { state: 'claimed' }
@@ -12,15 +12,25 @@ export type Claim =
 // A claim never completed this long after it was made belongs to a request that died; let a retry take it.
 const abandonedAfter = '60 seconds'
 
-/** Claims the key for this request; false when it is taken (then `readClaim` says by what). */
-export async function claimKey(tx: Queryable, tenantId: string, key: string, requestHash: string): Promise<boolean> {
-  const taken = await queryOne<{ key: string }>(tx, sql`
-    insert into idempotency_keys (tenant_id, key, request_hash) values (${tenantId}, ${key}, ${requestHash})
+export interface ClaimRequest { key: string; requestHash: string }
+
+/**
+ * Claims each key for its request, in one statement; true where claimed. A key that is taken, by
+ * another request or by an earlier one of the list, is not claimed (then `readClaim` says by what).
+ */
+export async function claimKeys(tx: Queryable, tenantId: string, claims: readonly ClaimRequest[]): Promise<boolean[]> {
+  const first = new Map<string, number>()
+  claims.forEach((c, i) => { if (!first.has(c.key)) first.set(c.key, i) })
+  const rows = await query<{ key: string }>(tx, sql`
+    insert into idempotency_keys (tenant_id, key, request_hash)
+    select ${tenantId}, c.key, c.hash from jsonb_to_recordset(${JSON.stringify([...first.keys()].map((key, i) => ({ key, hash: claims[first.get(key) ?? i]?.requestHash })))}::jsonb)
+      as c(key text, hash text)
     on conflict (tenant_id, key) do update set created_at = now(), request_hash = excluded.request_hash
       where idempotency_keys.completed_at is null and idempotency_keys.created_at < now() - ${abandonedAfter}::interval
         and idempotency_keys.request_hash = excluded.request_hash
     returning key`)
-  return taken !== undefined
+  const claimed = new Set(rows.map((r) => r.key))
+  return claims.map((c, i) => claimed.has(c.key) && first.get(c.key) === i)
 }
 
 /** What holds a key that could not be claimed: the same request (replayed or in flight) or another. */
@@ -34,11 +44,17 @@ export async function readClaim(tx: Queryable, tenantId: string, key: string, re
   return { state: 'replay', statusCode: existing.statusCode, sealedResponse: existing.response }
 }
 
-/** Stores the response the client got, sealed; `personId` names whom it is about, so their erasure removes it. */
-export async function completeKey(tx: Queryable, tenantId: string, key: string, statusCode: number, sealedResponse: string | null, personId: string | null): Promise<void> {
+export interface Outcome { key: string; statusCode: number; sealedResponse: string | null; personId: string | null }
+
+/**
+ * Stores the responses the clients got, sealed, in one statement; `personId` names whom one is
+ * about, so their erasure removes it.
+ */
+export async function completeKeys(tx: Queryable, tenantId: string, outcomes: readonly Outcome[]): Promise<void> {
   await execute(tx, sql`
-    update idempotency_keys set status_code = ${statusCode}, response = ${sealedResponse}, person_id = ${personId}, completed_at = now()
-    where tenant_id = ${tenantId} and key = ${key}`)
+    update idempotency_keys set status_code = o."statusCode", response = o."sealedResponse", person_id = o."personId", completed_at = now()
+    from jsonb_to_recordset(${JSON.stringify(outcomes)}::jsonb) as o(key text, "statusCode" integer, "sealedResponse" text, "personId" text)
+    where idempotency_keys.tenant_id = ${tenantId} and idempotency_keys.key = o.key`)
 }
 
 export async function forgetPersonResponses(tx: Queryable, tenantId: string, personId: string): Promise<void> {

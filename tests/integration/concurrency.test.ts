@@ -1,6 +1,8 @@
 // Concurrent writers (PostgreSQL only: PGlite runs one statement at a time). The stream lock,
 // the unique indexes and the idempotency claim must each let exactly one writer win.
 import t from 'tap'
+import { sql } from 'drizzle-orm'
+import { inSystem, queryOne } from '../../src/store/database.js'
 import { buildTestApp, ce } from '../helpers/app.js'
 import { countEvents, expectProblem, given, postEvents, streamOf, type AppendResult } from '../helpers/spine.js'
 
@@ -82,4 +84,31 @@ t.test('two journeys making the same promise id at once: one wins, the other is 
   t.equal(count(statuses, 201), 1, 'one journey holds the promise')
   t.same(statuses.filter((s) => s !== 201), Array(5).fill(409), `the others get 409 promise-exists (got ${statuses.join(' ')})`)
   t.equal(await countEvents(app), 7, 'six applications and one promise')
+})
+
+t.test('twenty Idempotency-Keys claimed at once, and one key sent six times: each key is its own', postgresOnly, async (t) => {
+  const app = await buildTestApp(t, { dbPoolSize: 10 })
+  await postEvents(app, ce('candidate.applied', 'j-warm', { personId: 'p-warm' })) // the API key is cached, as in steady traffic
+  const own = Array.from({ length: 20 }, (_, i) => ({ key: `import-${i}`, event: ce('candidate.applied', `j-${i}`, { personId: `p-${i}` }) }))
+  const shared = ce('candidate.applied', 'j-shared', { personId: 'p-shared' })
+  const send = (key: string, event: Record<string, unknown>) => postEvents(app, event, { headers: { 'idempotency-key': key } })
+
+  const responses = await Promise.all([...own.map((o) => send(o.key, o.event)), ...Array.from({ length: 6 }, () => send('import-shared', shared))])
+
+  const mine = responses.slice(0, 20)
+  t.same(mine.map((r) => r.statusCode), Array(20).fill(201), 'every request with a key of its own ran')
+  mine.forEach((r, i) => t.equal(r.json<{ data: AppendResult[] }>().data[0]?.subject, `j-${i}`, `key ${i} answered for its own event`))
+  const sharing = responses.slice(20)
+  t.equal(sharing.filter((r) => r.statusCode === 201 && r.headers['idempotent-replayed'] === undefined).length, 1, 'the shared key ran once')
+  for (const other of sharing.filter((r) => r.statusCode !== 201)) expectProblem(t, other, 409, { code: 'idempotency-in-flight' })
+  t.equal(await countEvents(app), 1 + 20 + 1)
+
+  // Claims of one group share a transaction, and with it now(): fewer claim times than keys.
+  const claimed = await inSystem(app.app.db, (tx) => queryOne<{ times: number }>(tx, sql`
+    select count(distinct created_at)::int as times from idempotency_keys where tenant_id = ${app.tenantId}`))
+  t.ok((claimed?.times ?? 21) < 21, `21 keys claimed in ${claimed?.times} transactions`)
+
+  // and later every key replays its own first response
+  const replays = await Promise.all(own.map((o) => send(o.key, o.event)))
+  replays.forEach((r, i) => t.match({ replayed: r.headers['idempotent-replayed'], body: r.json() }, { replayed: 'true', body: mine[i]?.json() }, `key ${i} replays its own response`))
 })

@@ -93,8 +93,9 @@ export async function appendEvents(tx: Tx, tenantId: string, events: readonly In
 
   // 1. Lock every stream the request names, in a fixed order so concurrent batches cannot deadlock;
   // then, holding the locks, find what is already stored (idempotency on source + id), each
-  // stream's history, the journeys of named promises and the person keys. The five statements go out together:
-  // on one connection they run in order, so the reads see everything committed before the locks.
+  // stream's history, the journeys of named promises and the person keys. The two statements go out together:
+  // on one connection they run in order, so the read (a statement of its own, with its own snapshot)
+  // sees everything committed before the locks.
   const streamIds = [...new Map(events.map((e) => [streamKey(e.streamKind, e.subject), { kind: e.streamKind, id: e.subject }])).values()]
     .sort((a, b) => (a.kind + a.id < b.kind + b.id ? -1 : 1))
   const [locked, context] = await Promise.all([

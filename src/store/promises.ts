@@ -2,7 +2,7 @@
 // from the clock the caller passes (the same rule as promiseStatus in the domain).
 import { sql, type SQL } from 'drizzle-orm'
 import { addDays, dueWindowDays, type PromiseRecord, type PromiseStatus } from '../domain/promise.js'
-import { query, type Queryable } from './database.js'
+import { query, queryOne, type Queryable } from './database.js'
 import { sealAad, type Keyring } from './keyring.js'
 
 export type PromiseCounts = Record<PromiseStatus, number>
@@ -82,9 +82,8 @@ export function promiseOwners(tenantId: string, ids: readonly string[]): SQL {
 
 export async function journeysOfPromises(tx: Queryable, tenantId: string, ids: readonly string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map()
-  const rows = await query<{ id: string; journeyId: string }>(tx, sql`
-    select id, journey_id as "journeyId" from promises where tenant_id = ${tenantId} and id in (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})`)
-  return new Map(rows.map((r) => [r.id, r.journeyId]))
+  const row = await queryOne<{ owners: { id: string; journeyId: string }[] }>(tx, sql`select (${promiseOwners(tenantId, ids)}) as owners`)
+  return new Map((row?.owners ?? []).map((o) => [o.id, o.journeyId]))
 }
 
 export interface PromiseRow {

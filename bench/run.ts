@@ -14,7 +14,7 @@ import { runPglite } from './pglite.js'
 import { postmasterOf } from './cpu.js'
 import { killAllNow, stopAll, stopChild } from './processes.js'
 import { checks, markdown, type Machine, type RebuildResult, type Results } from './report.js'
-import { benchKeys, buildCompiled, serviceEnv, startHello, startService, type Running } from './service.js'
+import { benchKeys, buildCompiled, serviceEnv, serviceNodeFlags, startHello, startService, type Running } from './service.js'
 import { batchIngest, hello, helloDatabase, journeyReads, overduePromises, promiseAnalytics, runTag, singleIngest, type Workload } from './workload.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
@@ -235,7 +235,7 @@ async function main(): Promise<void> {
   facts.loadAverageEnd = loadavg()
   const results: Results = {
     date: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: facts,
-    settings: { service: compiled ? 'compiled (node --max-semi-space-size=4 dist/src/server.js)' : 'node --max-semi-space-size=4 --import tsx src/server.ts', connections: settings.connections, durationS: settings.durationS, warmupS: settings.warmupS, pgbenchClients: settings.pgbenchClients, pgbenchDurationS: settings.durationS, serviceOverrides },
+    settings: { service: compiled ? `compiled (node ${serviceNodeFlags(root).join(' ')} dist/src/server.js)` : `node ${serviceNodeFlags(root).join(' ')} --import tsx src/server.ts`, connections: settings.connections, durationS: settings.durationS, warmupS: settings.warmupS, pgbenchClients: settings.pgbenchClients, pgbenchDurationS: settings.durationS, serviceOverrides },
     dataset: { tenant: tenantId, journeys: state.journeys, events: state.events, seededThisRun: seedMs !== null, seedMs: seedMs === null ? null : Math.round(seedMs) },
     baselines, scenarios, skipped, checks: checks({ baselines, scenarios }), rebuild: rebuilt, pglite,
   }

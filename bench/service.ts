@@ -1,7 +1,7 @@
 // Starting the service and the hello baseline as child processes on free 127.0.0.1 ports, with
 // the environment the service reads (and nothing inherited that would change its behaviour).
 import { createHash } from 'node:crypto'
-import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort, onExit, runCommand, startChild, waitForHttp, type Child } from './processes.js'
@@ -43,13 +43,23 @@ export async function buildCompiled(root: string): Promise<{ dir: string; entry:
   return { dir, entry: join(dir, 'dist', 'src', 'server.js') }
 }
 
+/**
+ * The V8 flags `npm start` passes (the words between `node` and `--import`), read from package.json
+ * so the bench measures the service as it is started; the Dockerfile's CMD repeats them.
+ */
+export function serviceNodeFlags(root: string): string[] {
+  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/)
+  const end = start.indexOf('--import')
+  if (start[0] !== 'node' || end < 0) throw new Error(`package.json's start script is not "node <flags> --import tsx ...": ${start.join(' ')}`)
+  return start.slice(1, end)
+}
+
 export async function startService(options: { root: string; env: NodeJS.ProcessEnv; cpuProfileDir?: string; readyTimeoutMs: number; compiledEntry?: string }): Promise<Running> {
   const port = await freePort()
   const args = [
     ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
-    // As the brief runs it (TypeScript through tsx), or as the container does (compiled).
-    // The service's own V8 flags, as `npm start` and the Dockerfile's CMD pass them.
-    '--max-semi-space-size=4',
+    // As `npm start` runs it (TypeScript through tsx), or as the container does (compiled).
+    ...serviceNodeFlags(options.root),
     ...(options.compiledEntry ? [options.compiledEntry] : ['--import', 'tsx', join('src', 'server.ts')]),
   ]
   const child = startChild('service', process.execPath, args, { cwd: options.root, env: { ...options.env, PORT: String(port), HOST: '127.0.0.1' } })

@@ -14,7 +14,8 @@ import { runPglite } from './pglite.js'
 import { postmasterOf } from './cpu.js'
 import { killAllNow, stopAll, stopChild } from './processes.js'
 import { checks, markdown, type Machine, type RebuildResult, type Results } from './report.js'
-import { benchKeys, buildCompiled, serviceEnv, serviceNodeFlags, startHello, startService, type Running } from './service.js'
+import { serviceNodeFlags } from '../scripts/start-command.js'
+import { benchKeys, buildCompiled, serviceEnv, startHello, startService, type Running } from './service.js'
 import { batchIngest, hello, helloDatabase, journeyReads, overduePromises, promiseAnalytics, runTag, singleIngest, type Workload } from './workload.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))

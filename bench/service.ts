@@ -1,9 +1,10 @@
 // Starting the service and the hello baseline as child processes on free 127.0.0.1 ports, with
 // the environment the service reads (and nothing inherited that would change its behaviour).
 import { createHash } from 'node:crypto'
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { serviceNodeFlags } from '../scripts/start-command.js'
 import { freePort, onExit, runCommand, startChild, waitForHttp, type Child } from './processes.js'
 
 /** Fixed keys, so data sealed by one run opens in the next; an operator's own env wins. */
@@ -41,17 +42,6 @@ export async function buildCompiled(root: string): Promise<{ dir: string; entry:
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir')
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module' }))
   return { dir, entry: join(dir, 'dist', 'src', 'server.js') }
-}
-
-/**
- * The V8 flags `npm start` passes (the words between `node` and `--import`), read from package.json
- * so the bench measures the service as it is started; the Dockerfile's CMD repeats them.
- */
-export function serviceNodeFlags(root: string): string[] {
-  const start = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(/\s+/)
-  const end = start.indexOf('--import')
-  if (start[0] !== 'node' || end < 0) throw new Error(`package.json's start script is not "node <flags> --import tsx ...": ${start.join(' ')}`)
-  return start.slice(1, end)
 }
 
 export async function startService(options: { root: string; env: NodeJS.ProcessEnv; cpuProfileDir?: string; readyTimeoutMs: number; compiledEntry?: string }): Promise<Running> {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { sql } from 'drizzle-orm'
 import { openDatabase, query, type Database, type Db } from '../../src/store/database.js'
 import { testConfig } from './app.js'
+import { serviceNodeFlags } from '../../scripts/start-command.js'
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -212,12 +213,12 @@ export interface ServiceOptions {
 }
 
 /**
- * Starts `node --import tsx src/server.ts` and waits until /readyz answers 200. The child is
+ * Starts the service as `npm start` does (its V8 flags, `--import tsx src/server.ts`) and waits until /readyz answers 200. The child is
  * killed (SIGKILL, by pid) at teardown if it is still running.
  */
 export async function startService(t: Tap, options: ServiceOptions): Promise<Service> {
   const port = options.port ?? await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, [...serviceNodeFlags(repoRoot), '--import', 'tsx', 'src/server.ts'], {
     cwd: repoRoot,
     env: {
       ...process.env,

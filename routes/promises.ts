@@ -210,7 +210,8 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const after = cursor === undefined ? undefined : decodePromiseCursor(cursor)
     if (cursor !== undefined && !after) throw invalid('the cursor is not valid', [{ path: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
     const today = isoDate(app.config.now())
-    const rows = await inTenant(app.db, tenantId, (tx) => listPromises(tx, app.keyring, tenantId, { ...filters, after, limit, today }))
+    // One statement: BEGIN, the page and COMMIT go out as one round trip.
+    const rows = await inTenant(app.db, tenantId, (tx) => listPromises(tx, app.keyring, tenantId, { ...filters, after, limit, today }), { oneRoundTrip: true })
     const last = rows[rows.length - 1]
     return {
       data: rows.map(promiseView),

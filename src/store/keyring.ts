@@ -71,7 +71,7 @@ export class Keyring {
       rows = [...rows, ...await query<{ personId: string; wrappedKey: string | null }>(tx, stored(ids.filter((id) => !found.has(id))))]
     }
     for (const row of rows) {
-      keys.set(row.personId, row.wrappedKey === null ? null : this.unwrap(row.wrappedKey, `${tenantId}/${row.personId}`))
+      keys.set(row.personId, row.wrappedKey === null ? null : this.keyOf(tenantId, row.personId, row.wrappedKey))
     }
     return keys
   }
@@ -90,7 +90,12 @@ export class Keyring {
   }
 
   openKeys(tenantId: string, rows: readonly { personId: string; wrappedKey: string | null }[]): PersonKeys {
-    return new Map(rows.map((row) => [row.personId, row.wrappedKey === null ? null : this.unwrap(row.wrappedKey, `${tenantId}/${row.personId}`)]))
+    return new Map(rows.map((row) => [row.personId, row.wrappedKey === null ? null : this.keyOf(tenantId, row.personId, row.wrappedKey)]))
+  }
+
+  /** A person's data key from its stored (wrapped) form, read in the caller's transaction. */
+  keyOf(tenantId: string, personId: string, wrappedKey: string): Buffer {
+    return this.unwrap(wrappedKey, `${tenantId}/${personId}`)
   }
 
   sealFields(key: Buffer, fields: Record<string, unknown>, aad: string): string {

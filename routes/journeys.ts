@@ -4,11 +4,10 @@ import { invalid, notFound } from '../src/domain/errors.js'
 import { effectiveStage, expectationsTrend, isoDate, stages } from '../src/domain/journey.js'
 import { activeSignals, signalNames } from '../src/domain/signals.js'
 import { principalOf } from '../src/plugins/auth.js'
-import { inTenant, type Tx } from '../src/store/database.js'
+import { inTenant } from '../src/store/database.js'
 import { readJourneyTimeline } from '../src/store/events.js'
 import { openEvents } from '../src/store/keyring.js'
-import { listJourneys, readJourney, type JourneyRow } from '../src/store/journeys.js'
-import { journeyPromiseCounts, type PromiseCounts } from '../src/store/promises.js'
+import { listJourneys, readCountedJourney, readJourney, type CountedJourneyRow } from '../src/store/journeys.js'
 import { Key, ListQuery, problemResponses } from './schemas.js'
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
@@ -55,7 +54,7 @@ export const JourneySchema = Type.Object({
   updatedAt: Type.String({ format: 'date-time', description: 'When the ledger last stored an event of this journey.' }),
 }, { $id: 'Journey', title: 'Journey' })
 
-export function journeyView(row: JourneyRow, counts: PromiseCounts, now: Date) {
+export function journeyView(row: CountedJourneyRow, now: Date) {
   const today = isoDate(now)
   const stage = effectiveStage(row.stage, row.startDate, today)
   const stagesList = [...row.stages]
@@ -71,7 +70,7 @@ export function journeyView(row: JourneyRow, counts: PromiseCounts, now: Date) {
   return {
     id: row.id, personId: row.personId, vacancyId: row.vacancyId, stage, stageSince: current?.enteredAt ?? row.stageSince,
     role: row.role, department: row.department, manager: row.manager, startDate: row.startDate, exitedAt: row.exitedAt,
-    lastDay: row.lastDay, version: row.version, stages: stagesList, promises: counts,
+    lastDay: row.lastDay, version: row.version, stages: stagesList, promises: row.promiseCounts,
     experience: {
       latestPulse: row.experience.latestPulse,
       expectationsMet: { trend: expectationsTrend(row.experience.expectationsMet), recent: row.experience.expectationsMet },
@@ -81,12 +80,6 @@ export function journeyView(row: JourneyRow, counts: PromiseCounts, now: Date) {
   }
 }
 
-export async function journeyViews(tx: Tx, tenantId: string, rows: JourneyRow[], now: Date) {
-  const counts = await journeyPromiseCounts(tx, tenantId, rows.map((r) => r.id), now)
-  return rows.map((row) => journeyView(row, counts.get(row.id) ?? emptyCounts, now))
-}
-
-const emptyCounts: PromiseCounts = { open: 0, due: 0, overdue: 0, kept: 0, broken: 0, renegotiated: 0, withdrawn: 0 }
 
 const experienceTypes = ['pulse.answered', 'checkin.held', 'recognition.given', 'development.started', 'development.completed'] as const
 
@@ -142,10 +135,9 @@ const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const now = app.config.now()
     const { journeyId } = request.params
     return inTenant(app.db, tenantId, async (tx) => {
-      // Both reads go out together (one round trip); the counts of a journey that is not there are empty.
-      const [row, counts] = await Promise.all([readJourney(tx, tenantId, journeyId), journeyPromiseCounts(tx, tenantId, [journeyId], now)])
+      const row = await readCountedJourney(tx, tenantId, journeyId, isoDate(now))
       if (!row) throw notFound(`no journey ${journeyId}`)
-      return journeyView(row, counts.get(journeyId) ?? emptyCounts, now)
+      return journeyView(row, now)
     }, { oneRoundTrip: true })
   })
 
@@ -178,7 +170,7 @@ const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const rows = await listJourneys(tx, tenantId, { ...filters, afterId, limit, today: isoDate(now), now })
       const last = rows[rows.length - 1]
       return {
-        data: await journeyViews(tx, tenantId, rows, now),
+        data: rows.map((row) => journeyView(row, now)),
         nextCursor: last && rows.length === limit ? Buffer.from(last.id).toString('base64url') : null,
       }
     })

@@ -7,11 +7,11 @@ import { inTenant } from '../src/store/database.js'
 import { writeAudit } from '../src/store/audit.js'
 import { forgetPersonResponses } from '../src/store/idempotency.js'
 import { destroyPersonKey, openEvents } from '../src/store/keyring.js'
-import { readJourney, type JourneyRow } from '../src/store/journeys.js'
+import { readCountedJourney } from '../src/store/journeys.js'
 import { eventsOfPerson, journeyIdsOfPerson, personKeyState } from '../src/store/people.js'
 import { listPromises } from '../src/store/promises.js'
 import { toCloudEvent } from './events.js'
-import { journeyViews } from './journeys.js'
+import { journeyView } from './journeys.js'
 import { promiseView } from './promises.js'
 import { Key, problemResponses } from './schemas.js'
 
@@ -44,8 +44,9 @@ const peopleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const ids = await journeyIdsOfPerson(tx, tenantId, personId)
     const key = await personKeyState(tx, tenantId, personId)
     if (ids.length === 0 && !key) throw notFound(`no person ${personId}`)
-    const rows = (await Promise.all(ids.map((id) => readJourney(tx, tenantId, id)))).filter((r): r is JourneyRow => r !== undefined)
-    return { ids, now, key, journeys: await journeyViews(tx, tenantId, rows, now) }
+    const today = isoDate(now)
+    const rows = (await Promise.all(ids.map((id) => readCountedJourney(tx, tenantId, id, today)))).filter((r) => r !== undefined)
+    return { ids, now, key, journeys: rows.map((row) => journeyView(row, now)) }
   }
 
   app.get('/v1/people/:personId', {

@@ -3,6 +3,7 @@ import { sql, type SQL } from 'drizzle-orm'
 import type { Journey, Stage } from '../domain/journey.js'
 import type { SignalName } from '../domain/signals.js'
 import { query, queryOne, type Queryable } from './database.js'
+import { statusSql, type PromiseCounts } from './promises.js'
 
 /** A projection row reads back as the fold that wrote it. */
 export type JourneyRow = Journey
@@ -18,6 +19,28 @@ export async function journeyExists(tx: Queryable, tenantId: string, id: string)
 
 export function readJourney(tx: Queryable, tenantId: string, id: string): Promise<JourneyRow | undefined> {
   return queryOne<JourneyRow>(tx, sql`select ${journeyColumns} from journeys where tenant_id = ${tenantId} and id = ${id}`)
+}
+
+/** A journey row with its promises counted by status (every status, 0 when none). */
+export type CountedJourneyRow = JourneyRow & { promiseCounts: PromiseCounts }
+
+const noPromises: PromiseCounts = { open: 0, due: 0, overdue: 0, kept: 0, broken: 0, renegotiated: 0, withdrawn: 0 }
+
+/** The counts as one jsonb column of the journey's own row, so a journey and its counts are one statement. */
+function promiseCountsColumn(today: string): SQL {
+  return sql`(select coalesce(jsonb_object_agg(status, n), '{}'::jsonb) from (
+    select ${statusSql(today)} as status, count(*)::int as n from promises p
+    where p.tenant_id = journeys.tenant_id and p.journey_id = journeys.id group by 1) c) as "promiseCounts"`
+}
+
+const counted = (row: JourneyRow & { promiseCounts: Partial<PromiseCounts> }): CountedJourneyRow =>
+  Object.assign(row, { promiseCounts: { ...noPromises, ...row.promiseCounts } })
+
+/** One journey with its promise counts as of `today` (what is due or overdue depends on it). */
+export async function readCountedJourney(tx: Queryable, tenantId: string, id: string, today: string): Promise<CountedJourneyRow | undefined> {
+  const row = await queryOne<JourneyRow & { promiseCounts: Partial<PromiseCounts> }>(tx, sql`
+    select ${journeyColumns}, ${promiseCountsColumn(today)} from journeys where tenant_id = ${tenantId} and id = ${id}`)
+  return row && counted(row)
 }
 
 export interface JourneyFilter {
@@ -40,7 +63,7 @@ function stageCondition(stage: Stage, today: string): SQL {
   return sql`stage = ${stage}`
 }
 
-export function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter): Promise<JourneyRow[]> {
+export async function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter): Promise<CountedJourneyRow[]> {
   const where: SQL[] = [sql`tenant_id = ${tenantId}`]
   if (f.stage) where.push(stageCondition(f.stage, f.today))
   if (f.department !== undefined) where.push(sql`department = ${f.department}`)
@@ -50,5 +73,7 @@ export function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter):
   if (f.afterId !== undefined) where.push(sql`id > ${f.afterId}`)
   // A signal is on once the time the fold armed it for has passed.
   if (f.signal) where.push(sql`(signals -> ${f.signal} ->> 'since')::timestamptz <= ${f.now.toISOString()}::timestamptz`)
-  return query<JourneyRow>(tx, sql`select ${journeyColumns} from journeys where ${sql.join(where, sql` and `)} order by id limit ${f.limit}`)
+  const rows = await query<JourneyRow & { promiseCounts: Partial<PromiseCounts> }>(tx, sql`
+    select ${journeyColumns}, ${promiseCountsColumn(f.today)} from journeys where ${sql.join(where, sql` and `)} order by id limit ${f.limit}`)
+  return rows.map(counted)
 }

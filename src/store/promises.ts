@@ -56,22 +56,6 @@ export function statusCondition(status: PromiseStatus, today: string): SQL {
   }
 }
 
-export async function journeyPromiseCounts(tx: Queryable, tenantId: string, journeyIds: readonly string[], now: Date): Promise<Map<string, PromiseCounts>> {
-  const out = new Map<string, PromiseCounts>()
-  if (journeyIds.length === 0) return out
-  const today = now.toISOString().slice(0, 10)
-  const rows = await query<{ journeyId: string; status: PromiseStatus; n: number }>(tx, sql`
-    select journey_id as "journeyId", ${statusSql(today)} as status, count(*)::int as n from promises
-    where tenant_id = ${tenantId} and journey_id in (${sql.join(journeyIds.map((id) => sql`${id}`), sql`, `)})
-    group by 1, 2`)
-  for (const row of rows) {
-    const counts = out.get(row.journeyId) ?? { open: 0, due: 0, overdue: 0, kept: 0, broken: 0, renegotiated: 0, withdrawn: 0 }
-    counts[row.status] = row.n
-    out.set(row.journeyId, counts)
-  }
-  return out
-}
-
 /** The journeys that hold these promises, as one jsonb array ([{ id, journeyId }]). */
 export function promiseOwners(tenantId: string, ids: readonly string[]): SQL {
   return sql`

@@ -1,8 +1,9 @@
 // Group commit for work that costs a transaction per request. While `concurrency` groups of one
 // key (a tenant) run, the requests that arrive wait and then go together as the next group: one
 // transaction and one round of statements for all of them. A request that arrives when fewer run
-// starts a group at once, so nobody waits on a timer. A group that fails for any reason runs again
-// one request at a time, so every request still succeeds or fails on its own, as if it had been alone.
+// starts a group one turn of the event loop later, so nobody waits on a timer. A group that fails for
+// any reason runs again in halves, down to one request at a time, so every request still succeeds or
+// fails on its own, as if it had been alone.
 
 interface Waiting<I, R> { input: I; resolve(result: R): void; reject(error: unknown): void }
 
@@ -42,10 +43,16 @@ export class Batcher<I, R> {
     return this.options.weight?.(input) ?? 1
   }
 
-  /** Runs groups until nobody waits; the first group is taken before anything is awaited. */
+  /**
+   * Runs groups until nobody waits. The first group is taken one turn of the event loop later
+   * (setImmediate, not a timer): requests already read from their sockets join it. On PGlite a
+   * transaction runs to its end without giving the loop a turn, so without this the next request
+   * was read only after it, and no group ever formed there.
+   */
   private async drain(key: string, queue: { waiting: Waiting<I, R>[]; running: number }): Promise<void> {
     queue.running++
     try {
+      await new Promise((resolve) => setImmediate(resolve))
       while (queue.waiting.length > 0) {
         let count = 0
         let weight = 0
@@ -69,8 +76,12 @@ export class Batcher<I, R> {
     try {
       results = await this.options.together(key, group.map((w) => w.input))
     } catch {
-      // Not swallowed: each input runs again alone and gets its own answer, this error included if it is its own.
-      for (const waiting of group) await this.runAlone(key, waiting)
+      // Not swallowed: the group runs again as two halves, in order, down to inputs alone, so the
+      // input that failed it gets its own answer and one bad input costs the others a few
+      // transactions, not one each.
+      const half = Math.ceil(group.length / 2)
+      await this.run(key, group.slice(0, half))
+      await this.run(key, group.slice(half))
       return
     }
     group.forEach((waiting, i) => {

@@ -91,7 +91,7 @@ function databaseCeiling(r: Pick<Results, 'baselines' | 'scenarios'>): string[] 
   const ceiling = r.baselines.helloDatabase?.reqPerSec
   if (!reads || !ceiling || !r.baselines.hello) return []
   return [`Any route that reads the database is bounded by the second row: one round trip alone is ${num(ceiling / r.baselines.hello.reqPerSec, 3)} of hello. ` +
-    `Journey reads (authenticated, tenant-scoped under row-level security, two statements in one round trip) are ${num(reads / ceiling, 3)} of it.`, '']
+    `Journey reads (authenticated, tenant-scoped under row-level security, the journey and its promise counts in one statement and one round trip) are ${num(reads / ceiling, 3)} of it.`, '']
 }
 
 /** Scenarios the service was still working on after autocannon stopped: it had fallen behind. */

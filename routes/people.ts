@@ -7,7 +7,7 @@ import { inTenant } from '../src/store/database.js'
 import { writeAudit } from '../src/store/audit.js'
 import { forgetPersonResponses } from '../src/store/idempotency.js'
 import { destroyPersonKey, openEvents } from '../src/store/keyring.js'
-import { readCountedJourney } from '../src/store/journeys.js'
+import { readCountedJourneys } from '../src/store/journeys.js'
 import { eventsOfPerson, journeyIdsOfPerson, personKeyState } from '../src/store/people.js'
 import { listPromises } from '../src/store/promises.js'
 import { toCloudEvent } from './events.js'
@@ -44,8 +44,7 @@ const peopleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const ids = await journeyIdsOfPerson(tx, tenantId, personId)
     const key = await personKeyState(tx, tenantId, personId)
     if (ids.length === 0 && !key) throw notFound(`no person ${personId}`)
-    const today = isoDate(now)
-    const rows = (await Promise.all(ids.map((id) => readCountedJourney(tx, tenantId, id, today)))).filter((r) => r !== undefined)
+    const rows = await readCountedJourneys(tx, tenantId, ids, isoDate(now))
     return { ids, now, key, journeys: rows.map((row) => journeyView(row, now)) }
   }
 

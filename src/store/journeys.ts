@@ -33,14 +33,20 @@ function promiseCountsColumn(today: string): SQL {
     where p.tenant_id = journeys.tenant_id and p.journey_id = journeys.id group by 1) c) as "promiseCounts"`
 }
 
-const counted = (row: JourneyRow & { promiseCounts: Partial<PromiseCounts> }): CountedJourneyRow =>
-  Object.assign(row, { promiseCounts: { ...noPromises, ...row.promiseCounts } })
+/** Journeys matching `where`, each with its promise counts as of `today` (what is due or overdue depends on it), in one statement. */
+async function countedJourneys(tx: Queryable, today: string, where: SQL, orderAndLimit: SQL): Promise<CountedJourneyRow[]> {
+  const rows = await query<JourneyRow & { promiseCounts: Partial<PromiseCounts> }>(tx, sql`
+    select ${journeyColumns}, ${promiseCountsColumn(today)} from journeys where ${where} ${orderAndLimit}`)
+  return rows.map((row) => Object.assign(row, { promiseCounts: { ...noPromises, ...row.promiseCounts } }))
+}
 
-/** One journey with its promise counts as of `today` (what is due or overdue depends on it). */
 export async function readCountedJourney(tx: Queryable, tenantId: string, id: string, today: string): Promise<CountedJourneyRow | undefined> {
-  const row = await queryOne<JourneyRow & { promiseCounts: Partial<PromiseCounts> }>(tx, sql`
-    select ${journeyColumns}, ${promiseCountsColumn(today)} from journeys where tenant_id = ${tenantId} and id = ${id}`)
-  return row && counted(row)
+  return (await countedJourneys(tx, today, sql`tenant_id = ${tenantId} and id = ${id}`, sql``))[0]
+}
+
+/** These journeys (those that exist), oldest first. */
+export function readCountedJourneys(tx: Queryable, tenantId: string, ids: readonly string[], today: string): Promise<CountedJourneyRow[]> {
+  return countedJourneys(tx, today, sql`tenant_id = ${tenantId} and id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`, sql`order by created_at, id`)
 }
 
 export interface JourneyFilter {
@@ -63,7 +69,7 @@ function stageCondition(stage: Stage, today: string): SQL {
   return sql`stage = ${stage}`
 }
 
-export async function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter): Promise<CountedJourneyRow[]> {
+export function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter): Promise<CountedJourneyRow[]> {
   const where: SQL[] = [sql`tenant_id = ${tenantId}`]
   if (f.stage) where.push(stageCondition(f.stage, f.today))
   if (f.department !== undefined) where.push(sql`department = ${f.department}`)
@@ -73,7 +79,5 @@ export async function listJourneys(tx: Queryable, tenantId: string, f: JourneyFi
   if (f.afterId !== undefined) where.push(sql`id > ${f.afterId}`)
   // A signal is on once the time the fold armed it for has passed.
   if (f.signal) where.push(sql`(signals -> ${f.signal} ->> 'since')::timestamptz <= ${f.now.toISOString()}::timestamptz`)
-  const rows = await query<JourneyRow & { promiseCounts: Partial<PromiseCounts> }>(tx, sql`
-    select ${journeyColumns}, ${promiseCountsColumn(f.today)} from journeys where ${sql.join(where, sql` and `)} order by id limit ${f.limit}`)
-  return rows.map(counted)
+  return countedJourneys(tx, f.today, sql.join(where, sql` and `), sql`order by id limit ${f.limit}`)
 }

@@ -33,6 +33,9 @@ export const streams = pgTable('streams', {
   kind: text('kind').notNull(),
   id: text('id').notNull(),
   version: integer('version').notNull().default(0),
+  // The stream's aggregate state as of `version` (src/domain/streams.ts): an append reads this one
+  // row, not the stream's history. Null, or of another stateVersion: refolded from history.
+  state: jsonb('state'),
 }, (t) => [primaryKey({ columns: [t.tenantId, t.kind, t.id] })])
 
 export const events = pgTable('events', {

@@ -10,11 +10,10 @@ import { derivedPromiseId, hasPerceptionGap, promiseEventTypes, promiseStatuses 
 import { record } from '../src/domain/ledger-event.js'
 import { principalOf } from '../src/plugins/auth.js'
 import { inTenant, type Tx } from '../src/store/database.js'
-import { appendEvents, readJourneyTimeline } from '../src/store/events.js'
+import { readJourneyTimeline } from '../src/store/events.js'
 import { openEvents, type Keyring } from '../src/store/keyring.js'
 import { readJourney } from '../src/store/journeys.js'
 import { journeysOfPromises, listPromises, readPromise, type PromiseRow } from '../src/store/promises.js'
-import { retryOnDuplicate } from '../src/store/retry.js'
 import { toCloudEvent } from './events.js'
 import { Key, ListQuery, problemResponses } from './schemas.js'
 
@@ -126,21 +125,22 @@ export const promiseSchemas = [PromiseSchema, PromiseDetailSchema]
 
 const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
-  /** Records one promise event through the same append path as POST /v1/events, and answers with the promise. */
+  /** Records one promise event through the same road as POST /v1/events (app.ledger), and answers with the promise. */
   async function recordPromiseEvent(request: FastifyRequest, type: EventType, journeyId: string | null, promiseId: string, body: unknown) {
     const { tenantId } = principalOf(request)
     const now = app.config.now()
-    return pointIntoBody(() => retryOnDuplicate(() => inTenant(app.db, tenantId, async (tx) => {
+    const journey = await inTenant(app.db, tenantId, async (tx) => {
       const subject = journeyId ?? (await journeysOfPromises(tx, tenantId, [promiseId])).get(promiseId)
       if (!subject) throw notFound(`no promise ${promiseId}`)
-      const journey = await readJourney(tx, tenantId, subject)
-      if (!journey) throw notFound(`no journey ${subject}`)
-      request.responsePersonId = journey.personId
-      const data = { ...record(body), promiseId }
-      const events = parseEvents({ specversion: '1.0', id: eventId(request), source: apiSource(request), type, subject, time: now.toISOString(), data }, now)
-      await appendEvents(tx, tenantId, events, { batch: false, keyring: app.keyring })
-      return promiseDetail(tx, app.keyring, tenantId, promiseId, now)
-    })))
+      const row = await readJourney(tx, tenantId, subject)
+      if (!row) throw notFound(`no journey ${subject}`)
+      return row
+    })
+    request.responsePersonId = journey.personId
+    const data = { ...record(body), promiseId }
+    const events = parseEvents({ specversion: '1.0', id: eventId(request), source: apiSource(request), type, subject: journey.id, time: now.toISOString(), data }, now)
+    await pointIntoBody(() => app.ledger.append(tenantId, events, { batch: false }))
+    return inTenant(app.db, tenantId, (tx) => promiseDetail(tx, app.keyring, tenantId, promiseId, now))
   }
 
   app.post('/v1/journeys/:journeyId/promises', {

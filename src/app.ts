@@ -10,6 +10,7 @@ import docsPlugin from './plugins/docs.js'
 import errorsPlugin, { sendProblem, toProblem } from './plugins/errors.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import keyringPlugin from './plugins/keyring.js'
+import ledgerPlugin from './plugins/ledger.js'
 import lifecyclePlugin from './plugins/lifecycle.js'
 import metricsPlugin, { metricsRoute } from './plugins/metrics.js'
 import retentionPlugin from './plugins/retention.js'
@@ -77,6 +78,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     await app.register(metricsPlugin)
     await app.register(dbPlugin, { config })
     await app.register(keyringPlugin)
+    await app.register(ledgerPlugin)
     await app.register(authPlugin)
     await app.register(idempotencyPlugin)
     await app.register(retentionPlugin)

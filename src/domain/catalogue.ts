@@ -229,10 +229,12 @@ export const dataSchemas = {
 } satisfies { [K in EventType]: TSchema }
 
 export type EventData<K extends EventType> = Static<(typeof dataSchemas)[K]>
+/** An event type with the data its schema allows: what a valid CloudEvent carries. */
+export type TypedData = { [K in EventType]: { type: K; data: EventData<K> } }[EventType]
 
 // Personal: free text written by or about the person (notes, comments, evidence, reasons, promise
 // texts). Not personal: client keys, scores, enums, dates, short labels (analytics count them).
-export const personalFields: { readonly [K in EventType]: readonly string[] } = {
+export const personalFields = {
   'vacancy.published': [], 'vacancy.closed': [],
   'candidate.applied': [], 'interview.held': ['notes'], 'offer.made': ['terms'], 'offer.accepted': [],
   'offer.declined': ['reason'], 'candidate.withdrew': ['reason'], 'candidate.rejected': ['reason'],
@@ -241,11 +243,17 @@ export const personalFields: { readonly [K in EventType]: readonly string[] } = 
   'promise.made': ['text'], 'promise.kept': ['evidence'], 'promise.broken': ['reason'],
   'promise.renegotiated': ['text'], 'promise.withdrawn': ['reason'], 'promise.assessed': ['comment'],
   'exit.announced': ['reason'], 'exit.interviewed': ['notes'], 'employee.exited': [], 'alumni.referred': [],
-}
+} as const satisfies { readonly [K in EventType]: readonly (keyof EventData<K>)[] }
+export type PersonalField<K extends EventType> = (typeof personalFields)[K][number]
 
 export interface FieldError { path: string; message: string }
 
 const validators = new Map(eventTypes.map((type) => [type, Compile(dataSchemas[type])]))
+
+/** True when `data` is valid for the type: the event is then its member of the typed union. */
+export function hasValidData(event: { type: EventType; data: unknown }): event is TypedData {
+  return validators.get(event.type)?.Check(event.data) ?? false
+}
 
 /** Errors in an event's `data` (JSON Pointers relative to `data`, the first problem per field); [] when valid. Absent data counts as {}. */
 export function validateEventData(type: EventType, data: unknown): FieldError[] {

@@ -2,9 +2,8 @@
 // parse from an untrusted body into events the store can append. Pure: the clock is passed in.
 import Type from 'typebox'
 import { Compile } from 'typebox/compile'
-import { eventTypes, isEventType, keyPattern, streamKindOf, validateEventData, type EventType } from './catalogue.js'
+import { eventTypes, hasValidData, isEventType, keyPattern, streamKindOf, validateEventData, type TypedData } from './catalogue.js'
 import { invalid, type FieldProblem } from './errors.js'
-import type { EventData } from './ledger-event.js'
 
 export const maxBatch = 1000
 
@@ -32,18 +31,19 @@ export const CloudEventSchema = Type.Object({
 
 const checkEnvelope = Compile(CloudEventSchema)
 
-export interface IncomingEvent {
+export interface IncomingEnvelope {
   id: string
   source: string
-  type: EventType
   subject: string
   streamKind: 'journey' | 'vacancy'
   time: string
-  data: EventData
   expectedVersion?: number
   /** Index in the request's batch, for problem paths. */
   index: number
 }
+
+/** A valid CloudEvent, its data typed by its type. */
+export type IncomingEvent = IncomingEnvelope & TypedData
 
 // Allow some clock skew between systems; an event from the future beyond that cannot have happened yet.
 const maxFutureSkewMs = 24 * 60 * 60 * 1000
@@ -70,8 +70,9 @@ function parseOne(raw: unknown, index: number, prefix: string, now: Date): { eve
   }
   const type = raw.type
   if (!isEventType(type)) return { errors: [{ path: `${prefix}/type`, message: 'is not a catalogue event type' }] }
-  const data = raw.data ?? {}
-  for (const e of validateEventData(type, data)) errors.push({ path: `${prefix}/data${e.path}`, message: e.message })
+  const typed = { type, data: raw.data ?? {} }
+  const valid = hasValidData(typed)
+  if (!valid) for (const e of validateEventData(type, typed.data)) errors.push({ path: `${prefix}/data${e.path}`, message: e.message })
   // RFC 3339 allows a leap second (23:59:60), which JavaScript's Date cannot represent.
   const when = raw.time === undefined ? now : new Date(raw.time)
   if (Number.isNaN(when.getTime())) errors.push({ path: `${prefix}/time`, message: 'is not a time this ledger can store (leap seconds are not)' })
@@ -79,13 +80,10 @@ function parseOne(raw: unknown, index: number, prefix: string, now: Date): { eve
   if (Date.parse(time) > now.getTime() + maxFutureSkewMs) errors.push({ path: `${prefix}/time`, message: 'is in the future' })
   // Only once the schemas have passed: they bound the depth this walks.
   if (errors.length === 0) for (const path of unstorableStrings(raw, '')) errors.push({ path: `${prefix}${path}`, message: 'contains NUL or an unpaired surrogate, which cannot be stored' })
-  if (errors.length > 0) return { errors }
+  if (errors.length > 0 || !valid) return { errors }
   return {
     errors,
-    event: {
-      id: raw.id, source: raw.source, type, subject: raw.subject, streamKind: streamKindOf(type), time,
-      data: Object.fromEntries(Object.entries(data)), expectedVersion: raw.expectedversion, index,
-    },
+    event: { id: raw.id, source: raw.source, subject: raw.subject, streamKind: streamKindOf(type), time, expectedVersion: raw.expectedversion, index, ...typed },
   }
 }
 

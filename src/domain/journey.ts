@@ -1,10 +1,15 @@
-// The journey as a fold over its events. Rules are checked against the state built from what is
-// already stored (arrival order); the projection is the fold of every event in world-time order,
-// so a backfilled event lands in its place. Both are pure: the clock is passed in.
+// The journey aggregate. Its state holds two things: the facts the rules judge a new event by
+// (arrival order), and the journey and its promises folded in world-time order, so a backfilled
+// event lands in its place. decide judges an incoming event; evolve applies a stored one. Pure.
+import type { IncomingEvent } from './cloudevent.js'
 import { impossible, invalid } from './errors.js'
-import { byTime, int, list, text, type LedgerEvent } from './ledger-event.js'
-import { checkPromiseEvent, isPromiseEvent, type PromiseFacts } from './promise.js'
-import { armExperienceSignals, type ArmedSignals } from './signals.js'
+import { byTime, type DomainEvent, type Envelope } from './ledger-event.js'
+import {
+  addMade, applyEvents, checkPromiseEvent, derivedPromiseId, derivedSource, draftBook, evolveOutcomes, isPromiseEvent,
+  promisesFromOffer, promisesFromVacancy, promisesOf, type PromiseBook, type PromiseOutcomes, type PromiseRecord, type VacancyPromiseSource,
+} from './promise.js'
+import { armExperienceSignals, armPromiseSignals, type ArmedSignals } from './signals.js'
+import type { VacancyEvent } from './vacancy.js'
 
 export const stages = ['applied', 'offered', 'hired', 'onboarding', 'active', 'leaving', 'exited', 'closed'] as const
 export type Stage = (typeof stages)[number]
@@ -50,6 +55,9 @@ export interface Journey {
   updatedAt: string
 }
 
+export type JourneyEvent = Exclude<DomainEvent, VacancyEvent>
+type IncomingJourneyEvent = Extract<IncomingEvent, { type: JourneyEvent['type'] }>
+
 /** What the rules need to know, in arrival order. */
 export interface JourneyFacts {
   exists: boolean
@@ -58,178 +66,268 @@ export interface JourneyFacts {
   hired: boolean
   exitAnnounced: boolean
   exited: boolean
-  promises: ReadonlyMap<string, PromiseFacts>
+  promises: PromiseOutcomes
 }
 
-export const noJourney: JourneyFacts = { exists: false, personId: null, vacancyId: null, hired: false, exitAnnounced: false, exited: false, promises: new Map() }
+export const noJourney: JourneyFacts = { exists: false, personId: null, vacancyId: null, hired: false, exitAnnounced: false, exited: false, promises: {} }
 
-const opening = new Set(['candidate.applied', 'employee.hired'])
+export interface JourneyState {
+  kind: 'journey'
+  facts: JourneyFacts
+  /** The journey folded in world-time order, before the read-time additions of projectJourney; null before its first event. */
+  journey: Journey | null
+  promises: PromiseBook
+  /** The latest world time folded: an event before it is a backfill. */
+  lastTime: string | null
+  /** Set by evolve on a backfill: the fold is behind and must be redone from the stream's history (foldJourneyState). */
+  backfilled?: true
+}
 
-/** Throws the rule a new event breaks; returns the facts after it. */
-export function checkJourneyEvent(facts: JourneyFacts, event: Pick<LedgerEvent, 'type' | 'subject' | 'data' | 'time'>): JourneyFacts {
-  const { type, data, subject } = event
-  const personId = text(data, 'personId')
+export const newJourney: JourneyState = { kind: 'journey', facts: noJourney, journey: null, promises: {}, lastTime: null }
+
+type Judged = Pick<Envelope, 'subject' | 'time'> & JourneyEvent
+
+const personIdOf = (e: JourneyEvent): string | undefined =>
+  e.type === 'candidate.applied' || e.type === 'employee.hired' ? e.data.personId : undefined
+
+/** Throws the rule a new event breaks. */
+export function checkJourneyEvent(facts: JourneyFacts, event: Judged): void {
+  const { type, subject } = event
+  const personId = personIdOf(event)
   if (!facts.exists) {
-    if (!opening.has(type)) {
+    if (type !== 'candidate.applied' && type !== 'employee.hired') {
       throw impossible('journey-unknown', `journey ${subject} does not exist: its first event must be candidate.applied or employee.hired`)
     }
     if (!personId) throw invalid(`${type} opens journey ${subject} and needs personId`, [{ path: '/data/personId', message: 'is required when the journey is new' }])
-  } else if (personId && facts.personId && personId !== facts.personId && opening.has(type)) {
+  } else if (personId && facts.personId && personId !== facts.personId) {
     throw impossible('person-mismatch', `journey ${subject} belongs to person ${facts.personId}, not ${personId}`)
   }
-  const next = { ...facts, exists: true, personId: facts.personId ?? personId ?? null, vacancyId: facts.vacancyId ?? text(data, 'vacancyId') ?? null }
-  if (isPromiseEvent(type)) {
-    const promise = checkPromiseEvent(facts.promises, event)
-    const id = text(data, 'promiseId')
-    return promise && id ? { ...next, promises: new Map([...facts.promises, [id, promise]]) } : next
-  }
+  if (isPromiseEvent(event)) return checkPromiseEvent(facts.promises, event)
   switch (type) {
     case 'employee.hired':
       if (facts.exited) throw impossible('hire-after-exit', `journey ${subject} has exited; a rehire is a new journey with the same personId`)
-      return { ...next, hired: true }
+      return
     case 'onboarding.completed':
       if (!facts.hired) throw impossible('onboarding-before-hire', `journey ${subject} has no employee.hired`)
-      return next
-    case 'exit.announced':
+      return
+    case 'exit.announced': case 'employee.exited':
       if (facts.exited) throw impossible('second-exit', `journey ${subject} has already exited`)
       if (!facts.hired) throw impossible('exit-before-hire', `journey ${subject} was never hired`)
-      return { ...next, exitAnnounced: true }
-    case 'employee.exited':
-      if (facts.exited) throw impossible('second-exit', `journey ${subject} has already exited`)
-      if (!facts.hired) throw impossible('exit-before-hire', `journey ${subject} was never hired`)
-      return { ...next, exited: true }
+      return
     default:
-      return next
   }
 }
 
-export function journeyFacts(events: readonly Pick<LedgerEvent, 'type' | 'subject' | 'data' | 'time'>[]): JourneyFacts {
-  let facts = noJourney
-  for (const event of events) {
-    try {
-      facts = checkJourneyEvent(facts, event)
-    } catch {
-      // Stored history is accepted as it stands; only new events are judged.
-    }
+/** The facts after an event (one that passed checkJourneyEvent, or one stored before). */
+export function evolveFacts(facts: JourneyFacts, event: JourneyEvent): JourneyFacts {
+  const next = {
+    ...facts, exists: true, personId: facts.personId ?? personIdOf(event) ?? null,
+    vacancyId: facts.vacancyId ?? (event.type === 'candidate.applied' ? event.data.vacancyId ?? null : null),
   }
-  return facts
+  if (isPromiseEvent(event)) return { ...next, promises: evolveOutcomes(facts.promises, event) }
+  switch (event.type) {
+    case 'employee.hired': return { ...next, hired: true }
+    case 'exit.announced': return { ...next, exitAnnounced: true }
+    case 'employee.exited': return { ...next, exited: true }
+    default: return next
+  }
 }
+
+/** The vacancy whose promises this event would make the journey inherit (its first hire), if any: decide needs it. */
+export function vacancyToInherit(state: JourneyState, event: IncomingEvent): string | null {
+  return event.type === 'employee.hired' && !state.facts.hired ? state.facts.vacancyId : null
+}
+
+/**
+ * Judges an incoming event: the events to store (itself, with a promiseId made when absent, and
+ * the promises it brings: an offer's terms, at the first hire the vacancy's), or a thrown problem.
+ */
+export function decideJourney(state: JourneyState, incoming: IncomingJourneyEvent, vacancy: VacancyPromiseSource | null): IncomingJourneyEvent[] {
+  const event = withPromiseId(incoming)
+  const derived = event.type === 'offer.made' ? promisesFromOffer(event.subject, event)
+    : event.type === 'employee.hired' && vacancy && vacancyToInherit(state, event) === vacancy.id ? promisesFromVacancy(event.subject, vacancy) : []
+  const decided: IncomingJourneyEvent[] = [event, ...derived.map((d) => ({
+    ...event, id: `derived:${d.promiseId}`, source: derivedSource, type: 'promise.made' as const, data: d.data, expectedVersion: undefined, index: -1,
+  }))]
+  // The derived promises pass the same rules (an offer sent twice under two ids may not promise twice).
+  let facts = state.facts
+  for (const e of decided) {
+    checkJourneyEvent(facts, e)
+    facts = evolveFacts(facts, e)
+  }
+  return decided
+}
+
+/** A promise.made without a promiseId gets one derived from its source + id, so a retry names the same promise. */
+function withPromiseId(event: IncomingJourneyEvent): IncomingJourneyEvent {
+  if (event.type !== 'promise.made' || event.data.promiseId !== undefined) return event
+  return { ...event, data: { ...event.data, promiseId: derivedPromiseId(event.source, event.id) } }
+}
+
+// ---- evolve (world-time order) ----
 
 function emptyExperience(): Experience {
   return { latestPulse: null, expectationsMet: [], lastRecognitionAt: null, lastDevelopmentAt: null, lastRoleChangeAt: null, lastCheckinAt: null, interests: [] }
 }
 
-function strings(values: unknown[]): string[] {
-  return values.filter((v): v is string => typeof v === 'string')
-}
-
-/** The journey projection: every event of the stream folded in world-time order. */
-export function foldJourney(id: string, events: readonly LedgerEvent[]): Journey | null {
-  const ordered = [...events].sort(byTime)
-  const first = ordered[0]
-  if (!first) return null
-  const j: Journey = {
+function newJourneyRow(id: string, first: Envelope): Journey {
+  return {
     id, personId: '', vacancyId: null, stage: 'applied', stageSince: first.time, role: null, department: null, manager: null,
     startDate: null, hiredAt: null, exitedAt: null, lastDay: null, exitKind: null, regrettable: null, version: 0,
     stages: [], experience: emptyExperience(), signals: {}, createdAt: first.time, updatedAt: first.recordedAt,
   }
-  let current: Stage | null = null
-  const enter = (stage: Stage, at: string) => {
-    if (current !== null && rank[stage] <= rank[current]) return
-    const open = j.stages[j.stages.length - 1]
-    if (open) open.leftAt = at
-    j.stages.push({ stage, enteredAt: at, leftAt: null })
-    current = stage
-    j.stage = stage
-    j.stageSince = at
-  }
+}
+
+/** A copy of a journey whose nested parts the caller may change. */
+function draftJourney(j: Journey): Journey {
+  return { ...j, stages: j.stages.map((s) => ({ ...s })), experience: { ...j.experience, expectationsMet: [...j.experience.expectationsMet], interests: [...j.experience.interests] } }
+}
+
+/** Enters a stage (the lifecycle only moves forward, whatever order backfilled events arrive in). */
+function enter(j: Journey, stage: Stage, at: string): void {
+  const current = j.stages.length > 0 ? j.stage : null
+  if (current !== null && rank[stage] <= rank[current]) return
+  const open = j.stages[j.stages.length - 1]
+  if (open) open.leftAt = at
+  j.stages.push({ stage, enteredAt: at, leftAt: null })
+  j.stage = stage
+  j.stageSince = at
+}
+
+function place(j: Journey, d: { role?: string; department?: string; manager?: string }): void {
+  j.role = d.role ?? j.role
+  j.department = d.department ?? j.department
+  j.manager = d.manager ?? j.manager
+}
+
+/** Applies one event, in world-time order, to a journey draft. */
+function applyToJourney(j: Journey, e: Envelope & JourneyEvent): void {
+  j.version = Math.max(j.version, e.version)
+  if (e.recordedAt > j.updatedAt) j.updatedAt = e.recordedAt
+  const personId = personIdOf(e)
+  if (personId && !j.personId) j.personId = personId
   const exp = j.experience
-  for (const e of ordered) {
-    const d = e.data
-    j.version = Math.max(j.version, e.version)
-    if (e.recordedAt > j.updatedAt) j.updatedAt = e.recordedAt
-    const personId = text(d, 'personId')
-    if (personId && !j.personId && (e.type === 'candidate.applied' || e.type === 'employee.hired')) j.personId = personId
-    const placement = () => {
-      j.role = text(d, 'role') ?? j.role
-      j.department = text(d, 'department') ?? j.department
-      j.manager = text(d, 'manager') ?? j.manager
+  switch (e.type) {
+    case 'candidate.applied':
+      j.vacancyId = e.data.vacancyId ?? j.vacancyId
+      return enter(j, 'applied', e.time)
+    case 'offer.made':
+      if (!j.hiredAt) {
+        place(j, e.data)
+        j.startDate = e.data.startDate ?? j.startDate
+      }
+      return enter(j, 'offered', e.time)
+    case 'offer.accepted':
+      return enter(j, 'hired', e.time)
+    case 'offer.declined': case 'candidate.withdrew': case 'candidate.rejected':
+      if (j.stages.length === 0 || j.stage === 'applied' || j.stage === 'offered') enter(j, 'closed', e.time)
+      return
+    case 'employee.hired':
+      place(j, e.data)
+      j.startDate = e.data.startDate
+      j.hiredAt = j.hiredAt ?? e.time
+      return enter(j, 'hired', e.time)
+    case 'onboarding.completed':
+      return enter(j, 'active', e.time)
+    case 'role.changed':
+      place(j, e.data)
+      exp.lastRoleChangeAt = e.time
+      return
+    case 'exit.announced':
+      j.exitKind = e.data.kind
+      j.lastDay = e.data.lastDay ?? j.lastDay
+      return enter(j, 'leaving', e.time)
+    case 'employee.exited':
+      j.lastDay = e.data.lastDay
+      j.exitedAt = e.time
+      j.regrettable = e.data.regrettable ?? j.regrettable
+      return enter(j, 'exited', e.time)
+    case 'pulse.answered': {
+      exp.latestPulse = { time: e.time, ...e.data }
+      if (e.data.expectationsMet !== undefined) addReading(exp, { time: e.time, value: e.data.expectationsMet, source: 'pulse' })
+      return
     }
-    switch (e.type) {
-      case 'candidate.applied':
-        j.vacancyId = text(d, 'vacancyId') ?? j.vacancyId
-        enter('applied', e.time)
-        break
-      case 'offer.made':
-        if (!j.hiredAt) {
-          placement()
-          j.startDate = text(d, 'startDate') ?? j.startDate
-        }
-        enter('offered', e.time)
-        break
-      case 'offer.accepted':
-        enter('hired', e.time)
-        break
-      case 'offer.declined': case 'candidate.withdrew': case 'candidate.rejected':
-        if (current === 'applied' || current === 'offered' || current === null) enter('closed', e.time)
-        break
-      case 'employee.hired':
-        placement()
-        j.startDate = text(d, 'startDate') ?? j.startDate
-        j.hiredAt = j.hiredAt ?? e.time
-        enter('hired', e.time)
-        break
-      case 'onboarding.completed':
-        enter('active', e.time)
-        break
-      case 'role.changed':
-        placement()
-        exp.lastRoleChangeAt = e.time
-        break
-      case 'exit.announced':
-        j.exitKind = text(d, 'kind') ?? j.exitKind
-        j.lastDay = text(d, 'lastDay') ?? j.lastDay
-        enter('leaving', e.time)
-        break
-      case 'employee.exited':
-        j.lastDay = text(d, 'lastDay') ?? j.lastDay
-        j.exitedAt = e.time
-        j.regrettable = typeof d.regrettable === 'boolean' ? d.regrettable : j.regrettable
-        enter('exited', e.time)
-        break
-      case 'pulse.answered': {
-        const pulse: Pulse = { time: e.time }
-        for (const k of ['enps', 'valued', 'safe', 'autonomy', 'expectationsMet'] as const) {
-          const v = int(d, k)
-          if (v !== undefined) pulse[k] = v
-        }
-        exp.latestPulse = pulse
-        if (pulse.expectationsMet !== undefined) exp.expectationsMet.push({ time: e.time, value: pulse.expectationsMet, source: 'pulse' })
-        break
-      }
-      case 'checkin.held': {
-        const met = int(d, 'expectationsMet')
-        if (met !== undefined) exp.expectationsMet.push({ time: e.time, value: met, source: 'checkin' })
-        exp.lastCheckinAt = e.time
-        const interests = [...strings(list(d, 'interests')), ...strings(list(d, 'developmentWishes'))]
-        if (interests.length > 0) exp.interests = interests
-        break
-      }
-      case 'recognition.given':
-        exp.lastRecognitionAt = e.time
-        break
-      case 'development.started': case 'development.completed':
-        exp.lastDevelopmentAt = e.time
-        break
-      default:
-        break
+    case 'checkin.held': {
+      if (e.data.expectationsMet !== undefined) addReading(exp, { time: e.time, value: e.data.expectationsMet, source: 'checkin' })
+      exp.lastCheckinAt = e.time
+      const interests = [...(e.data.interests ?? []), ...(e.data.developmentWishes ?? [])]
+      if (interests.length > 0) exp.interests = interests
+      return
+    }
+    case 'recognition.given':
+      exp.lastRecognitionAt = e.time
+      return
+    case 'development.started': case 'development.completed':
+      exp.lastDevelopmentAt = e.time
+      return
+    default:
+  }
+}
+
+// Only the recent trend matters to a manager; the full series is at /experience.
+const readingsKept = 6
+
+function addReading(exp: Experience, point: Point): void {
+  exp.expectationsMet = [...exp.expectationsMet, point].slice(-readingsKept)
+}
+
+/**
+ * The state after a stored event. An event in world-time order folds in place; one before the
+ * latest folded (a backfill) leaves the fold marked `backfilled`, to be redone from history.
+ */
+export function evolveJourney(state: JourneyState, e: Envelope & JourneyEvent): JourneyState {
+  const facts = evolveFacts(state.facts, e)
+  if (state.lastTime !== null && Date.parse(e.time) < Date.parse(state.lastTime)) return { ...state, facts, backfilled: true }
+  const journey = state.journey ? draftJourney(state.journey) : newJourneyRow(e.subject, e)
+  applyToJourney(journey, e)
+  let promises = state.promises
+  if (isPromiseEvent(e)) {
+    promises = draftBook(promises)
+    addMade(promises, e.subject, [e])
+    applyEvents(promises, [e])
+  }
+  return { ...state, facts, journey, promises, lastTime: e.time }
+}
+
+/**
+ * The state from a whole stream: facts in arrival order (stored history is accepted as it stands:
+ * an event that would break a rule today changes no fact), the fold in world-time order.
+ */
+export function foldJourneyState(events: readonly (Envelope & JourneyEvent)[]): JourneyState {
+  let facts = noJourney
+  for (const e of [...events].sort((a, b) => a.position - b.position)) {
+    try {
+      checkJourneyEvent(facts, e)
+      facts = evolveFacts(facts, e)
+    } catch {
+      // Only new events are judged.
     }
   }
-  // Only the recent trend matters to a manager; the full series is at /experience.
-  exp.expectationsMet = exp.expectationsMet.slice(-6)
-  insertOnboarding(j)
-  j.signals = armExperienceSignals(j)
-  return j
+  const ordered = [...events].sort(byTime)
+  const first = ordered[0]
+  if (!first) return { ...newJourney, facts }
+  const journey = newJourneyRow(first.subject, first)
+  for (const e of ordered) applyToJourney(journey, e)
+  const promises: PromiseBook = {}
+  const promiseEvents = ordered.filter(isPromiseEvent)
+  addMade(promises, first.subject, promiseEvents)
+  applyEvents(promises, promiseEvents)
+  return { kind: 'journey', facts, journey, promises, lastTime: ordered[ordered.length - 1]?.time ?? null }
+}
+
+/** The journey and its promises as read models store them: due dates resolved, onboarding inserted, signals armed. */
+export function projectJourney(state: JourneyState): { journey: Journey; promises: PromiseRecord[] } | null {
+  if (!state.journey) return null
+  const journey = draftJourney(state.journey)
+  const promises = promisesOf(state.promises, journey.startDate)
+  insertOnboarding(journey)
+  journey.signals = { ...armExperienceSignals(journey), ...armPromiseSignals(promises) }
+  return { journey, promises }
+}
+
+/** The journey projection of a whole stream (tests and tools; the store keeps the state instead). */
+export function foldJourney(events: readonly (Envelope & JourneyEvent)[]): Journey | null {
+  return projectJourney(foldJourneyState(events))?.journey ?? null
 }
 
 /**

@@ -1,16 +1,21 @@
-// The shape of an event once it is in the ledger, as the pure domain folds see it.
-import type { EventType } from './catalogue.js'
+// The shape of an event once it is in the ledger. The domain sees a union keyed by `type`, each
+// member with the data its catalogue schema allows, so folds and rules switch on `type` and read
+// typed fields; a misspelt field does not compile.
+import type { EventData as DataOf, EventType, PersonalField } from './catalogue.js'
 
-export type EventData = Record<string, unknown>
+/** One type's data as the ledger holds it: personal fields stand as null (sealed, see store/keyring.ts). */
+export type StoredData<K extends EventType> = { [P in keyof DataOf<K>]: P extends PersonalField<K> ? DataOf<K>[P] | null : DataOf<K>[P] }
 
-export interface LedgerEvent {
+/** What happened, typed from the catalogue. */
+export type DomainEvent = { [K in EventType]: { type: K; data: StoredData<K> } }[EventType]
+export type EventOf<K extends EventType> = Extract<DomainEvent, { type: K }>
+
+export interface Envelope {
   id: string
   source: string
-  type: EventType
   subject: string
   /** When it happened in the world (RFC 3339); timelines sort by it. */
   time: string
-  data: EventData
   version: number
   position: number
   recordedAt: string
@@ -22,27 +27,13 @@ export interface LedgerEvent {
   erased?: boolean
 }
 
-export function text(data: EventData, key: string): string | undefined {
-  const value = data[key]
-  return typeof value === 'string' ? value : undefined
-}
+export type LedgerEvent = Envelope & DomainEvent
 
-export function int(data: EventData, key: string): number | undefined {
-  const value = data[key]
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined
-}
+/** An event as reads hand it out, personal fields opened: the data is the client's, untyped past the envelope. */
+export type RecordedEvent = Envelope & { type: EventType; data: Record<string, unknown> }
 
-export function bool(data: EventData, key: string): boolean | undefined {
-  const value = data[key]
-  return typeof value === 'boolean' ? value : undefined
-}
-
-export function list(data: EventData, key: string): unknown[] {
-  const value = data[key]
-  return Array.isArray(value) ? value : []
-}
-
-export function record(value: unknown): EventData {
+/** A plain object's fields (anything else: none), for JSON whose shape is not the catalogue's. */
+export function record(value: unknown): Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) ? Object.fromEntries(Object.entries(value)) : {}
 }
 

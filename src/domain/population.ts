@@ -70,7 +70,7 @@ const ideas: [PromiseCategory, string, 'transactional' | 'relational'][] = [
   ['other', 'A desk by the window.', 'transactional'],
 ]
 
-interface VacancyPlan { id: string; department: string; publishedBy: string; promises: { category: string; text: string; dueAfterStartDays?: number }[] }
+interface VacancyPlan { id: string; department: string; publishedBy: string; promises: { category: PromiseCategory; text: string; dueAfterStartDays?: number }[] }
 interface Context { seed: number; tag: string; nowMs: number; vacancies: VacancyPlan[] }
 
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10)

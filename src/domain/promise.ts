@@ -1,9 +1,11 @@
-// The promise ledger as a pure fold over a journey's stream: each promise with its due date,
-// outcome, renegotiations and the employee's latest assessment. Status depends on the clock,
-// so it is computed from the folded record and `today`, never stored.
+// The promise ledger inside a journey: the rules a promise event must pass (arrival order), and
+// each promise as it evolves (world-time order) with its outcome, renegotiations and the
+// employee's latest assessment. Status depends on the clock, so it is computed from the record
+// and `today`, never stored.
 import { createHash } from 'node:crypto'
 import { impossible, invalid } from './errors.js'
-import { byTime, bool, int, record, text, type EventData, type LedgerEvent } from './ledger-event.js'
+import type { EventData, PromiseCategory } from './catalogue.js'
+import { byTime, type Envelope, type EventOf, type LedgerEvent } from './ledger-event.js'
 
 export const promiseStatuses = ['open', 'due', 'overdue', 'kept', 'broken', 'renegotiated', 'withdrawn'] as const
 export type PromiseStatus = (typeof promiseStatuses)[number]
@@ -41,10 +43,15 @@ export interface PromiseRecord {
 }
 
 export const promiseEventTypes = ['promise.made', 'promise.kept', 'promise.broken', 'promise.renegotiated', 'promise.withdrawn', 'promise.assessed'] as const
+export type PromiseEventType = (typeof promiseEventTypes)[number]
+export type PromiseEvent = EventOf<PromiseEventType>
 const promiseTypes: ReadonlySet<string> = new Set(promiseEventTypes)
-export function isPromiseEvent(type: string): boolean {
-  return promiseTypes.has(type)
+export function isPromiseEvent<E extends { type: string }>(event: E): event is Extract<E, { type: PromiseEventType }> {
+  return promiseTypes.has(event.type)
 }
+
+/** A journey's promises by id, as the journey's state holds them. */
+export type PromiseBook = Record<string, PromiseRecord>
 
 export function addDays(date: string, days: number): string {
   const d = new Date(`${date}T00:00:00.000Z`)
@@ -72,77 +79,85 @@ export function derivedPromiseId(...parts: string[]): string {
 
 // ---- rules (arrival order) ----
 
-export interface PromiseFacts { outcome: Outcome }
+/** Each promise's outcome so far, by id, in arrival order. */
+export type PromiseOutcomes = Readonly<Record<string, Outcome>>
 
-/** Throws when a promise event is impossible given what is stored; returns the promise's facts after it. */
-export function checkPromiseEvent(known: ReadonlyMap<string, PromiseFacts>, event: Pick<LedgerEvent, 'type' | 'subject' | 'data' | 'time'>): PromiseFacts | null {
-  const id = text(event.data, 'promiseId')
-  if (!id) return null
-  const current = known.get(id)
+/** Throws when a promise event is impossible given what is stored. */
+export function checkPromiseEvent(known: PromiseOutcomes, event: Pick<Envelope, 'subject' | 'time'> & PromiseEvent): void {
+  const id = event.data.promiseId
+  if (id === undefined) return
+  const current = known[id]
+  const day = event.time.slice(0, 10)
   if (event.type === 'promise.made') {
     if (current) throw impossible('promise-exists', `promise ${id} was made before`)
-    const dueBy = text(event.data, 'dueBy')
-    if (dueBy && dueBy < event.time.slice(0, 10)) {
-      throw invalid(`promise ${id} would be due before it was made`, [{ path: '/data/dueBy', message: `must not be before the promise was made (${event.time.slice(0, 10)})` }])
+    if (event.data.dueBy && event.data.dueBy < day) {
+      throw invalid(`promise ${id} would be due before it was made`, [{ path: '/data/dueBy', message: `must not be before the promise was made (${day})` }])
     }
-    return { outcome: 'open' }
+    return
   }
   if (!current) throw impossible('promise-not-made', `journey ${event.subject} has no promise ${id}`)
-  if (event.type === 'promise.assessed') return current
-  if (current.outcome !== 'open') throw impossible('promise-closed', `promise ${id} is already ${current.outcome}`)
+  if (event.type === 'promise.assessed') return
+  if (current !== 'open') throw impossible('promise-closed', `promise ${id} is already ${current}`)
   if (event.type === 'promise.renegotiated') {
-    const dueBy = text(event.data, 'dueBy')
-    // Renegotiated means "open again with new terms" (contract): without new words or a new date it reopened nothing,
-    // yet was stored and counted as a renegotiation.
-    if (!dueBy && !text(event.data, 'text')?.trim()) {
+    const { dueBy, text } = event.data
+    // Renegotiated means "open again with new terms" (contract): without new words or a new date it reopens nothing.
+    if (!dueBy && !text?.trim()) {
       throw invalid(`renegotiating promise ${id} needs new terms`, [{ path: '/data', message: 'must have new terms: text or dueBy' }])
     }
-    if (dueBy && dueBy < event.time.slice(0, 10)) {
-      throw invalid(`the new due date of promise ${id} is in the past`, [{ path: '/data/dueBy', message: `must not be before the renegotiation (${event.time.slice(0, 10)})` }])
+    if (dueBy && dueBy < day) {
+      throw invalid(`the new due date of promise ${id} is in the past`, [{ path: '/data/dueBy', message: `must not be before the renegotiation (${day})` }])
     }
-    return current
   }
-  const outcome: Outcome = event.type === 'promise.kept' ? 'kept' : event.type === 'promise.broken' ? 'broken' : 'withdrawn'
-  return { outcome }
 }
 
-// ---- fold (world-time order) ----
+/** The outcomes after an event that passed checkPromiseEvent. */
+export function evolveOutcomes(known: PromiseOutcomes, event: PromiseEvent): PromiseOutcomes {
+  const id = event.data.promiseId
+  if (id === undefined) return known
+  switch (event.type) {
+    case 'promise.made': return known[id] ? known : { ...known, [id]: 'open' }
+    case 'promise.kept': return { ...known, [id]: 'kept' }
+    case 'promise.broken': return { ...known, [id]: 'broken' }
+    case 'promise.withdrawn': return { ...known, [id]: 'withdrawn' }
+    default: return known
+  }
+}
 
-function made(e: LedgerEvent, journeyId: string): PromiseRecord {
+// ---- evolve (world-time order) ----
+
+function made(e: Envelope & EventOf<'promise.made'>, journeyId: string): PromiseRecord {
   const d = e.data
-  const from = record(d.inheritedFrom)
-  const fromKind = text(from, 'kind')
   return {
-    id: text(d, 'promiseId') ?? '', journeyId, category: text(d, 'category') ?? 'other', textRef: { source: e.source, eventId: e.id },
-    madeBy: text(d, 'madeBy') ?? '', madeAt: text(d, 'madeAt') ?? null, kind: text(d, 'kind') ?? null, madeTime: e.time,
-    dueBy: text(d, 'dueBy') ?? null, dueAfterStartDays: int(d, 'dueAfterStartDays') ?? null, dueDate: null,
+    id: d.promiseId ?? '', journeyId, category: d.category, textRef: { source: e.source, eventId: e.id },
+    madeBy: d.madeBy, madeAt: d.madeAt ?? null, kind: d.kind ?? null, madeTime: e.time,
+    dueBy: d.dueBy ?? null, dueAfterStartDays: d.dueAfterStartDays ?? null, dueDate: null,
     outcome: 'open', closedAt: null, brokenCause: null, renegotiations: 0, lastRenegotiationAgreed: null,
-    assessedFulfilled: null, assessedAt: null,
-    inheritedFrom: fromKind === 'vacancy' || fromKind === 'offer' ? { kind: fromKind, id: text(from, 'id') ?? '', index: int(from, 'index') ?? 0 } : null,
-    history: [],
+    assessedFulfilled: null, assessedAt: null, inheritedFrom: d.inheritedFrom ?? null, history: [],
   }
 }
 
-function apply(p: PromiseRecord, e: LedgerEvent, d: EventData): void {
+/** A promise after one of its events (the record is the caller's draft). */
+function apply(p: PromiseRecord, e: Envelope & PromiseEvent): void {
+  p.history.push({ type: e.type, time: e.time, eventId: e.id, source: e.source })
   switch (e.type) {
     case 'promise.kept': case 'promise.broken': case 'promise.withdrawn':
       if (p.outcome !== 'open') return
       p.outcome = e.type === 'promise.kept' ? 'kept' : e.type === 'promise.broken' ? 'broken' : 'withdrawn'
       p.closedAt = e.time
-      if (e.type === 'promise.broken') p.brokenCause = text(d, 'cause') ?? null
+      if (e.type === 'promise.broken') p.brokenCause = e.data.cause ?? null
       return
     case 'promise.renegotiated':
       p.renegotiations += 1
       // Personal fields are null in stored data (sealed), so "had new words" is: the field is there.
-      if ('text' in d) p.textRef = { source: e.source, eventId: e.id }
-      if (text(d, 'dueBy')) {
-        p.dueBy = text(d, 'dueBy') ?? null
+      if ('text' in e.data) p.textRef = { source: e.source, eventId: e.id }
+      if (e.data.dueBy) {
+        p.dueBy = e.data.dueBy
         p.dueAfterStartDays = null
       }
-      p.lastRenegotiationAgreed = bool(d, 'agreedByEmployee') ?? null
+      p.lastRenegotiationAgreed = e.data.agreedByEmployee
       return
     case 'promise.assessed':
-      p.assessedFulfilled = int(d, 'fulfilled') ?? p.assessedFulfilled
+      p.assessedFulfilled = e.data.fulfilled
       p.assessedAt = e.time
       return
     default:
@@ -150,32 +165,55 @@ function apply(p: PromiseRecord, e: LedgerEvent, d: EventData): void {
 }
 
 /**
- * Every promise of a journey. Promises are made first whatever their time, so an outcome
- * backfilled with an earlier time than its promise still applies to it.
+ * Applies promise events, in world-time order, to a book the caller owns (a draft). A promise is
+ * made first whatever its time (see foldPromises), so every made event must be added before the
+ * others are applied: `addMade` then `applyEvents`.
  */
-export function foldPromises(journeyId: string, events: readonly LedgerEvent[], startDate: string | null): PromiseRecord[] {
-  const ordered = events.filter((e) => isPromiseEvent(e.type)).sort(byTime)
-  const promises = new Map<string, PromiseRecord>()
-  for (const e of ordered) {
+export function addMade(book: PromiseBook, journeyId: string, events: readonly (Envelope & PromiseEvent)[]): void {
+  for (const e of events) {
     if (e.type !== 'promise.made') continue
     const p = made(e, journeyId)
-    if (p.id && !promises.has(p.id)) promises.set(p.id, p)
+    if (p.id && !book[p.id]) book[p.id] = p
   }
-  for (const e of ordered) {
-    const p = promises.get(text(e.data, 'promiseId') ?? '')
-    if (!p) continue
-    p.history.push({ type: e.type, time: e.time, eventId: e.id, source: e.source })
-    apply(p, e, e.data)
+}
+
+export function applyEvents(book: PromiseBook, events: readonly (Envelope & PromiseEvent)[]): void {
+  for (const e of events) {
+    const p = book[e.data.promiseId ?? '']
+    if (p) apply(p, e)
   }
-  for (const p of promises.values()) {
-    p.dueDate = p.dueBy ?? (p.dueAfterStartDays !== null && startDate !== null ? addDays(startDate, p.dueAfterStartDays) : null)
-  }
-  return [...promises.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
+/** A copy of the book whose records the caller may change. */
+export function draftBook(book: PromiseBook): PromiseBook {
+  return Object.fromEntries(Object.entries(book).map(([id, p]) => [id, { ...p, history: [...p.history] }]))
+}
+
+/** Every promise of a journey, due dates resolved against its start date, ordered by id. */
+export function promisesOf(book: PromiseBook, startDate: string | null): PromiseRecord[] {
+  return Object.values(book)
+    .map((p) => ({ ...p, dueDate: p.dueBy ?? (p.dueAfterStartDays !== null && startDate !== null ? addDays(startDate, p.dueAfterStartDays) : null) }))
+    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
+/**
+ * Every promise of a journey from its whole stream. Promises are made first whatever their time,
+ * so an outcome backfilled with an earlier time than its promise still applies to it.
+ */
+export function foldPromises(journeyId: string, events: readonly LedgerEvent[], startDate: string | null): PromiseRecord[] {
+  const ordered = events.filter(isPromiseEvent).sort(byTime)
+  const book: PromiseBook = {}
+  addMade(book, journeyId, ordered)
+  applyEvents(book, ordered)
+  return promisesOf(book, startDate)
 }
 
 // ---- promises derived from a vacancy or an offer ----
 
-export interface DerivedPromise { promiseId: string; data: EventData }
+/** The source of events the ledger writes itself (promises inherited from a vacancy or an offer). */
+export const derivedSource = 'journey-ledger'
+
+export interface DerivedPromise { promiseId: string; data: EventData<'promise.made'> }
 
 /** A client key from any string (a CloudEvents source may hold characters a key may not). */
 function asKey(value: string): string {
@@ -183,22 +221,18 @@ function asKey(value: string): string {
 }
 
 /** The terms of an offer, each a promise made at `offer` by whoever made the offer. */
-export function promisesFromOffer(journeyId: string, offer: Pick<LedgerEvent, 'id' | 'source' | 'time' | 'data'>): DerivedPromise[] {
-  const madeBy = text(offer.data, 'madeBy') ?? asKey(offer.source)
-  const terms = Array.isArray(offer.data.terms) ? offer.data.terms : []
-  return terms.map((term, index) => {
-    const t = record(term)
-    const dueBy = text(t, 'dueBy')
+export function promisesFromOffer(journeyId: string, offer: Pick<Envelope, 'id' | 'source' | 'time'> & { data: EventData<'offer.made'> }): DerivedPromise[] {
+  const madeBy = offer.data.madeBy ?? asKey(offer.source)
+  return (offer.data.terms ?? []).map(({ category, text, dueBy, dueAfterStartDays }, index) => {
     if (dueBy && dueBy < offer.time.slice(0, 10)) {
       throw invalid('an offer term would be due before the offer was made', [{ path: `/data/terms/${index}/dueBy`, message: `must not be before the offer (${offer.time.slice(0, 10)})` }])
     }
     const promiseId = derivedPromiseId(journeyId, 'offer', offer.source, offer.id, String(index))
-    const days = int(t, 'dueAfterStartDays')
     return {
       promiseId,
       data: {
-        promiseId, category: text(t, 'category') ?? 'other', text: text(t, 'text') ?? '', madeBy, madeAt: 'offer', kind: 'transactional',
-        ...(dueBy ? { dueBy } : {}), ...(days !== undefined ? { dueAfterStartDays: days } : {}),
+        promiseId, category, text, madeBy, madeAt: 'offer', kind: 'transactional',
+        ...(dueBy ? { dueBy } : {}), ...(dueAfterStartDays !== undefined ? { dueAfterStartDays } : {}),
         inheritedFrom: { kind: 'offer', id: offer.id, index },
       },
     }
@@ -208,7 +242,7 @@ export function promisesFromOffer(journeyId: string, offer: Pick<LedgerEvent, 'i
 export interface VacancyPromiseSource {
   id: string
   publishedBy: string
-  promises: readonly { category: string; text: string; dueAfterStartDays?: number }[]
+  promises: readonly { category: PromiseCategory; text: string; dueAfterStartDays?: number }[]
 }
 
 /** What the vacancy promised, inherited by a journey hired through it, made at `vacancy` by its publisher. */

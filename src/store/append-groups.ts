@@ -3,7 +3,7 @@
 import type { IncomingEvent } from '../domain/cloudevent.js'
 import { Batcher } from './batcher.js'
 import { inTenant, type Db } from './database.js'
-import { appendEvents, type AppendResult } from './events.js'
+import { recordEvents, type AppendResult } from './record-events.js'
 import type { Keyring } from './keyring.js'
 import { retryOnDuplicate } from './retry.js'
 
@@ -15,7 +15,7 @@ export interface AppendRequest {
 
 export function appendGroups(db: Db, keyring: Keyring, options: { concurrency: number; maxEvents: number; ownBatch: number }): Batcher<AppendRequest, AppendResult[]> {
   const append = (tenantId: string, events: readonly IncomingEvent[], batch: boolean) =>
-    retryOnDuplicate(() => inTenant(db, tenantId, (tx) => appendEvents(tx, tenantId, events, { batch, keyring, last: true })))
+    retryOnDuplicate(() => inTenant(db, tenantId, (tx) => recordEvents(tx, tenantId, events, { batch, keyring, last: true })))
   return new Batcher<AppendRequest, AppendResult[]>({
     concurrency: options.concurrency,
     maxWeight: options.maxEvents,

@@ -2,7 +2,7 @@
 // read; erasure destroys the wrapped key, and with it every copy of the person's personal fields.
 import { sql, type SQL } from 'drizzle-orm'
 import { fingerprint, MasterKeyError, newKey, openJson, sealJson, unwrapKey, wrapKey, decrypt, encrypt } from '../domain/crypto.js'
-import { record, type LedgerEvent } from '../domain/ledger-event.js'
+import { record, type RecordedEvent } from '../domain/ledger-event.js'
 import { execute, inSystem, query, queryOne, type Db, type Queryable } from './database.js'
 
 const checkPlaintext = 'journey-ledger master key check'
@@ -144,7 +144,7 @@ export const sealAad = (tenantId: string, source: string, id: string) => `${tena
  * Opens the personal fields of events read from the ledger. An event of an erased person keeps
  * its personal fields as null and says `erased: true`.
  */
-export async function openEvents(tx: Queryable, keyring: Keyring, tenantId: string, events: LedgerEvent[]): Promise<LedgerEvent[]> {
+export async function openEvents(tx: Queryable, keyring: Keyring, tenantId: string, events: readonly RecordedEvent[]): Promise<RecordedEvent[]> {
   const persons = new Set<string>()
   for (const e of events) if (e.sealed && e.personId) persons.add(e.personId)
   const keys = await keyring.keysFor(tx, tenantId, persons, { create: false })

@@ -1,7 +1,7 @@
 // What is stored about one person: their journeys, events and promises (the data-subject view).
 import { sql } from 'drizzle-orm'
 import { query, queryOne, type Queryable } from './database.js'
-import { eventColumns, toLedgerEvent, type StoredRow } from './events.js'
+import { eventColumns, withoutKind, type StoredRow } from './event-store.js'
 import type { LedgerEvent } from '../domain/ledger-event.js'
 
 export async function journeyIdsOfPerson(tx: Queryable, tenantId: string, personId: string): Promise<string[]> {
@@ -12,7 +12,7 @@ export async function journeyIdsOfPerson(tx: Queryable, tenantId: string, person
 export async function eventsOfPerson(tx: Queryable, tenantId: string, personId: string): Promise<LedgerEvent[]> {
   const rows = await query<StoredRow>(tx, sql`
     select ${eventColumns} from events where tenant_id = ${tenantId} and person_id = ${personId} order by time, position`)
-  return rows.map(toLedgerEvent)
+  return rows.map(withoutKind)
 }
 
 export async function personKeyState(tx: Queryable, tenantId: string, personId: string): Promise<{ erasedAt: string | null; erasedReason: string | null } | undefined> {

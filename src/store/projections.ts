@@ -1,13 +1,12 @@
-// Projection rows are always the fold of their whole stream, written in the same transaction
-// as the events; a rebuild runs the same folds over the ledger and so yields the same rows.
+// Projection rows are written from the streams' states, in the same transaction as the events
+// (a 201 means the journey already shows them); a rebuild folds the same states from the ledger
+// and so yields the same rows.
 import { sql, type SQL } from 'drizzle-orm'
-import { foldJourney, type Journey } from '../domain/journey.js'
-import type { LedgerEvent } from '../domain/ledger-event.js'
-import { foldPromises, type PromiseRecord } from '../domain/promise.js'
-import { armPromiseSignals } from '../domain/signals.js'
-import { foldVacancy, type Vacancy } from '../domain/vacancy.js'
-import { promisesReplacement } from './promises.js'
-import { execute, type Queryable } from './database.js'
+import { projectJourney, type Journey } from '../domain/journey.js'
+import type { PromiseRecord } from '../domain/promise.js'
+import type { StreamState } from '../domain/streams.js'
+import type { Vacancy } from '../domain/vacancy.js'
+import { promiseWrites } from './promises.js'
 
 /**
  * Projection rows go to the database as one JSON document per statement, unpacked by
@@ -44,48 +43,37 @@ function vacanciesUpsert(tenantId: string, vacancies: readonly Vacancy[]): SQL {
       promises = excluded.promises, published_at = excluded.published_at, closed_at = excluded.closed_at, version = excluded.version`
 }
 
-// Events after which a journey's promise rows can differ: promise events, and those that move the start date.
-const promiseAffecting = new Set(['promise.made', 'promise.kept', 'promise.broken', 'promise.renegotiated', 'promise.withdrawn', 'promise.assessed', 'employee.hired', 'offer.made'])
+/** Which of a journey's promise rows to write: those made (inserted) and those changed (updated); 'all': every one (a rebuild inserts them all). */
+export interface PromiseChanges { made: ReadonlySet<string> | 'all'; changed: ReadonlySet<string> | 'all' }
 
-export interface StreamToProject {
-  kind: 'journey' | 'vacancy'
-  id: string
-  /** The whole stream, in ledger order. */
-  events: readonly LedgerEvent[]
-  /** The types just appended: promise rows are rewritten only when one of them can change them (absent: always). */
-  changed?: ReadonlySet<string>
-}
+export interface StreamToProject { state: StreamState; promises: PromiseChanges }
 
 /**
- * The writes of re-folded streams: `rows`, upserts of the journey and vacancy rows, which touch
- * disjoint rows and so may run as parts of one statement; `promises`, which replace a journey's
- * promise rows (a delete, then an insert) and run as statements of their own, in that order.
+ * The writes of streams' projection rows from their states: upserts of journey and vacancy rows,
+ * inserts and updates of promise rows. They touch disjoint rows, so they may run as parts of one
+ * statement (see together in database.ts).
  */
-export function projectionWrites(tenantId: string, streams: readonly StreamToProject[]): { rows: SQL[]; promises: SQL[] } {
+export function projectionWrites(tenantId: string, streams: readonly StreamToProject[]): SQL[] {
   const journeys: Journey[] = []
   const vacancies: Vacancy[] = []
-  const promiseSets: { journeyId: string; promises: readonly PromiseRecord[] }[] = []
-  for (const s of streams) {
-    if (s.kind === 'vacancy') {
-      const vacancy = foldVacancy(s.id, s.events)
-      if (vacancy) vacancies.push(vacancy)
+  const inserted: PromiseRecord[] = []
+  const updated: PromiseRecord[] = []
+  for (const { state, promises } of streams) {
+    if (state.kind === 'vacancy') {
+      if (state.vacancy) vacancies.push(state.vacancy)
       continue
     }
-    const journey = foldJourney(s.id, s.events)
-    if (!journey) continue
-    const promises = foldPromises(s.id, s.events, journey.startDate)
-    journey.signals = { ...journey.signals, ...armPromiseSignals(promises) }
-    journeys.push(journey)
-    if (!s.changed || [...s.changed].some((type) => promiseAffecting.has(type))) promiseSets.push({ journeyId: s.id, promises })
+    const projected = projectJourney(state)
+    if (!projected) continue
+    journeys.push(projected.journey)
+    for (const p of projected.promises) {
+      if (promises.made === 'all' || promises.made.has(p.id)) inserted.push(p)
+      else if (promises.changed === 'all' || promises.changed.has(p.id)) updated.push(p)
+    }
   }
-  return {
-    rows: [...(journeys.length > 0 ? [journeysUpsert(tenantId, journeys)] : []), ...(vacancies.length > 0 ? [vacanciesUpsert(tenantId, vacancies)] : [])],
-    promises: promisesReplacement(tenantId, promiseSets),
-  }
-}
-
-/** Re-folds streams and writes their projection rows: a few statements, however many streams, sent together. */
-export async function projectStreams(tx: Queryable, tenantId: string, streams: readonly StreamToProject[]): Promise<void> {
-  const writes = projectionWrites(tenantId, streams)
-  await Promise.all([...writes.rows, ...writes.promises].map((statement) => execute(tx, statement)))
+  return [
+    ...(journeys.length > 0 ? [journeysUpsert(tenantId, journeys)] : []),
+    ...(vacancies.length > 0 ? [vacanciesUpsert(tenantId, vacancies)] : []),
+    ...promiseWrites(tenantId, inserted, updated),
+  ]
 }

@@ -7,31 +7,50 @@ import { sealAad, type Keyring } from './keyring.js'
 
 export type PromiseCounts = Record<PromiseStatus, number>
 
-/**
- * The statements that replace each journey's promise rows with its fold: a delete, then an insert
- * (none when there is nothing to write). They run in that order on a transaction's connection.
- */
-export function promisesReplacement(tenantId: string, sets: readonly { journeyId: string; promises: readonly PromiseRecord[] }[]): SQL[] {
-  if (sets.length === 0) return []
-  const deleted = sql`
-    delete from promises where tenant_id = ${tenantId} and journey_id in (select jsonb_array_elements_text(${JSON.stringify(sets.map((s) => s.journeyId))}::jsonb))`
-  const rows = sets.flatMap(({ journeyId, promises }) => promises.map((p) => ({
-    id: p.id, journeyId, category: p.category, textSource: p.textRef.source, textEventId: p.textRef.eventId, madeBy: p.madeBy,
+const promiseRecordset = sql`"id" text, "journeyId" text, "category" text, "textSource" text, "textEventId" text, "madeBy" text,
+  "madeAt" text, "kind" text, "madeTime" timestamptz, "dueBy" date, "dueAfterStartDays" integer, "dueDate" date, "dueKey" date,
+  "outcome" text, "closedAt" timestamptz, "brokenCause" text, "renegotiations" integer, "lastRenegotiationAgreed" boolean,
+  "assessedFulfilled" integer, "assessedAt" timestamptz, "inheritedFrom" jsonb, "history" jsonb`
+
+function promiseRows(promises: readonly PromiseRecord[]): string {
+  return JSON.stringify(promises.map((p) => ({
+    id: p.id, journeyId: p.journeyId, category: p.category, textSource: p.textRef.source, textEventId: p.textRef.eventId, madeBy: p.madeBy,
     madeAt: p.madeAt, kind: p.kind, madeTime: p.madeTime, dueBy: p.dueBy, dueAfterStartDays: p.dueAfterStartDays, dueDate: p.dueDate,
     dueKey: p.dueDate ?? 'infinity', outcome: p.outcome, closedAt: p.closedAt, brokenCause: p.brokenCause, renegotiations: p.renegotiations,
     lastRenegotiationAgreed: p.lastRenegotiationAgreed, assessedFulfilled: p.assessedFulfilled, assessedAt: p.assessedAt,
     inheritedFrom: p.inheritedFrom, history: p.history,
   })))
-  if (rows.length === 0) return [deleted]
-  return [deleted, sql`
-    insert into promises (tenant_id, id, journey_id, category, text_source, text_event_id, made_by, made_at, kind, made_time, due_by,
-      due_after_start_days, due_date, due_key, outcome, closed_at, broken_cause, renegotiations, last_renegotiation_agreed,
-      assessed_fulfilled, assessed_at, inherited_from, history)
-    select ${tenantId}, r.* from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r("id" text, "journeyId" text, "category" text,
-      "textSource" text, "textEventId" text, "madeBy" text, "madeAt" text, "kind" text, "madeTime" timestamptz, "dueBy" date,
-      "dueAfterStartDays" integer, "dueDate" date, "dueKey" date, "outcome" text, "closedAt" timestamptz, "brokenCause" text,
-      "renegotiations" integer, "lastRenegotiationAgreed" boolean, "assessedFulfilled" integer, "assessedAt" timestamptz,
-      "inheritedFrom" jsonb, "history" jsonb)`]
+}
+
+/**
+ * The writes of promise rows: new promises are inserted (a promise id another journey holds fails
+ * on the primary key, and the append reruns to answer promise-exists), the others updated in place.
+ */
+export function promiseWrites(tenantId: string, inserted: readonly PromiseRecord[], updated: readonly PromiseRecord[]): SQL[] {
+  const writes: SQL[] = []
+  if (inserted.length > 0) {
+    writes.push(sql`
+      insert into promises (tenant_id, id, journey_id, category, text_source, text_event_id, made_by, made_at, kind, made_time, due_by,
+        due_after_start_days, due_date, due_key, outcome, closed_at, broken_cause, renegotiations, last_renegotiation_agreed,
+        assessed_fulfilled, assessed_at, inherited_from, history)
+      select ${tenantId}, r.* from jsonb_to_recordset(${promiseRows(inserted)}::jsonb) as r(${promiseRecordset})`)
+  }
+  if (updated.length > 0) {
+    writes.push(sql`
+      update promises p set category = r."category", text_source = r."textSource", text_event_id = r."textEventId", made_by = r."madeBy",
+        made_at = r."madeAt", kind = r."kind", made_time = r."madeTime", due_by = r."dueBy", due_after_start_days = r."dueAfterStartDays",
+        due_date = r."dueDate", due_key = r."dueKey", outcome = r."outcome", closed_at = r."closedAt", broken_cause = r."brokenCause",
+        renegotiations = r."renegotiations", last_renegotiation_agreed = r."lastRenegotiationAgreed", assessed_fulfilled = r."assessedFulfilled",
+        assessed_at = r."assessedAt", inherited_from = r."inheritedFrom", history = r."history"
+      from jsonb_to_recordset(${promiseRows(updated)}::jsonb) as r(${promiseRecordset})
+      where p.tenant_id = ${tenantId} and p.id = r."id" and p.journey_id = r."journeyId"`)
+  }
+  return writes
+}
+
+/** Deletes every promise row of these journeys (a rebuild writes them anew). */
+export function promisesOfJourneysDelete(tenantId: string, journeyIds: readonly string[]): SQL {
+  return sql`delete from promises where tenant_id = ${tenantId} and journey_id in (select jsonb_array_elements_text(${JSON.stringify(journeyIds)}::jsonb))`
 }
 
 /** The SQL twin of promiseStatus(): keep the two in step. */

@@ -1,10 +1,12 @@
-// Rebuilds every projection from the ledger with the same folds the append path uses, a batch of
-// streams at a time so memory stays flat however large the ledger is. Each batch locks its
-// streams as an append does, so the service can keep writing while a rebuild runs.
+// Rebuilds every stream's state and every projection from the ledger with the same folds the
+// append path uses, a batch of streams at a time so memory stays flat however large the ledger
+// is. Each batch locks its streams as an append does, so the service can keep writing meanwhile.
 import { sql } from 'drizzle-orm'
-import { execute, inSystem, inTenant, query, type Db } from './database.js'
-import { readStreams } from './events.js'
-import { projectStreams } from './projections.js'
+import { foldStream, stateVersion, type StreamKind } from '../domain/streams.js'
+import { execute, inSystem, inTenant, query, type Db, type Tx } from './database.js'
+import { readStreams, streamKey, streamsUpdate } from './event-store.js'
+import { projectionWrites } from './projections.js'
+import { promisesOfJourneysDelete } from './promises.js'
 
 export interface RebuildReport { tenants: number; streams: number; events: number; ms: number }
 
@@ -21,15 +23,12 @@ export async function rebuildProjections(db: Db, options: { tenantId?: string; o
     let after: { kind: string; id: string } | null = null
     for (;;) {
       const cursor: { kind: string; id: string } | null = after
-      const batch: { kind: 'journey' | 'vacancy'; id: string }[] = await inTenant(db, tenantId, async (tx) => {
-        const streams = await query<{ kind: 'journey' | 'vacancy'; id: string }>(tx, sql`
-          select kind, id from streams where tenant_id = ${tenantId} and version > 0
+      const batch: { kind: StreamKind; id: string }[] = await inTenant(db, tenantId, async (tx) => {
+        const streams = await query<{ kind: StreamKind; id: string; version: number }>(tx, sql`
+          select kind, id, version from streams where tenant_id = ${tenantId} and version > 0
             ${cursor ? sql`and (kind, id) > (${cursor.kind}, ${cursor.id})` : sql``}
           order by kind, id limit ${streamsPerBatch} for update`)
-        const history = await readStreams(tx, tenantId, streams)
-        const projected = streams.map((s) => ({ ...s, events: history.get(`${s.kind}\u0000${s.id}`) ?? [] }))
-        for (const s of projected) report.events += s.events.length
-        await projectStreams(tx, tenantId, projected)
+        report.events += await rebuildStreams(tx, tenantId, streams)
         return streams
       })
       report.streams += batch.length
@@ -47,4 +46,17 @@ export async function rebuildProjections(db: Db, options: { tenantId?: string; o
   }
   report.ms = Date.now() - started
   return report
+}
+
+/** Folds these streams from their histories and writes their states and projection rows anew; the number of events read. */
+async function rebuildStreams(tx: Tx, tenantId: string, streams: readonly { kind: StreamKind; id: string; version: number }[]): Promise<number> {
+  const histories = await readStreams(tx, tenantId, streams)
+  const folded = streams.map((s) => ({ ...s, state: foldStream(s.kind, histories.get(streamKey(s)) ?? []) }))
+  await execute(tx, promisesOfJourneysDelete(tenantId, streams.flatMap((s) => (s.kind === 'journey' ? [s.id] : []))))
+  const writes = projectionWrites(tenantId, folded.map((s) => ({ state: s.state, promises: { made: 'all', changed: 'all' } })))
+  await Promise.all([
+    execute(tx, streamsUpdate(tenantId, folded.map((s) => ({ kind: s.kind, id: s.id, version: s.version, state: { v: stateVersion, state: s.state } })))),
+    ...writes.map((statement) => execute(tx, statement)),
+  ])
+  return [...histories.values()].reduce((n, events) => n + events.length, 0)
 }

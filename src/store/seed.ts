@@ -1,11 +1,11 @@
 // Fills a tenant with a generated demo population through the same path as POST /v1/events
-// (parseEvents, then appendEvents in a tenant transaction per batch). Journeys are generated as
+// (parseEvents, then recordEvents in a tenant transaction per batch). Journeys are generated as
 // the batches are posted, so memory stays flat for 100 000 journeys.
 import { sql } from 'drizzle-orm'
 import { parseEvents } from '../domain/cloudevent.js'
 import { generatePopulation, populationBatches } from '../domain/population.js'
 import { execute, inSystem, inTenant, queryOne, type Db } from './database.js'
-import { appendEvents } from './events.js'
+import { recordEvents } from './record-events.js'
 import type { Keyring } from './keyring.js'
 
 export interface SeedReport { tenantId: string; journeys: number; events: number; duplicates: number; ms: number }
@@ -29,7 +29,7 @@ export async function seedPopulation(db: Db, keyring: Keyring, options: SeedOpti
   const population = generatePopulation({ journeys: options.journeys, seed: options.seed, now })
   for (const batch of populationBatches(population, options.batchSize ?? 500)) {
     const events = parseEvents(batch, now)
-    const results = await inTenant(db, tenantId, (tx) => appendEvents(tx, tenantId, events, { batch: true, keyring, last: true }))
+    const results = await inTenant(db, tenantId, (tx) => recordEvents(tx, tenantId, events, { batch: true, keyring, last: true }))
     report.events += results.length
     report.duplicates += results.filter((r) => r.duplicate).length
     report.journeys += batch.filter((e) => e.type === 'candidate.applied').length

@@ -1,0 +1,50 @@
+// A stream's aggregate, whatever its kind: the one entry the command handler and the rebuild call.
+// Journeys and vacancies each keep their rules and folds in their own module.
+import type { IncomingEvent } from './cloudevent.js'
+import { decideJourney, evolveJourney, foldJourneyState, newJourney, vacancyToInherit, type JourneyEvent, type JourneyState } from './journey.js'
+import type { LedgerEvent } from './ledger-event.js'
+import type { VacancyPromiseSource } from './promise.js'
+import { decideVacancy, evolveVacancyState, foldVacancyState, isVacancyEvent, newVacancy, type VacancyState } from './vacancy.js'
+
+export type StreamKind = 'journey' | 'vacancy'
+export type StreamState = JourneyState | VacancyState
+
+/** Bump when a state's shape or a fold changes: a stored state of another version is refolded from its stream's history. */
+export const stateVersion = 1
+
+export function initialState(kind: StreamKind): StreamState {
+  return kind === 'journey' ? newJourney : newVacancy
+}
+
+const isJourneyEvent = <E extends { type: string }>(e: E): e is Exclude<E, { type: 'vacancy.published' | 'vacancy.closed' }> => !isVacancyEvent(e)
+
+function wrongStream(state: StreamState, type: string): Error {
+  return new Error(`a ${type} event is not an event of a ${state.kind} stream`)
+}
+
+/** The vacancy whose promises deciding this event needs (see decide), if any. */
+export function vacancyNeeded(state: StreamState, event: IncomingEvent): string | null {
+  return state.kind === 'journey' ? vacancyToInherit(state, event) : null
+}
+
+/** Judges an incoming event against its stream's state: the events to store, or a thrown problem. */
+export function decide(state: StreamState, event: IncomingEvent, vacancy: VacancyPromiseSource | null): IncomingEvent[] {
+  if (state.kind === 'vacancy' && isVacancyEvent(event)) {
+    decideVacancy(state, event)
+    return [event]
+  }
+  if (state.kind === 'journey' && isJourneyEvent(event)) return decideJourney(state, event, vacancy)
+  throw wrongStream(state, event.type)
+}
+
+/** The state after a stored event (marked `backfilled` when the fold must be redone from history). */
+export function evolve(state: StreamState, event: LedgerEvent): StreamState {
+  if (state.kind === 'vacancy' && isVacancyEvent(event)) return evolveVacancyState(state, event)
+  if (state.kind === 'journey' && isJourneyEvent(event)) return evolveJourney(state, event)
+  throw wrongStream(state, event.type)
+}
+
+/** The state from a stream's whole history. */
+export function foldStream(kind: StreamKind, events: readonly LedgerEvent[]): StreamState {
+  return kind === 'journey' ? foldJourneyState(events.filter((e): e is LedgerEvent & JourneyEvent => isJourneyEvent(e))) : foldVacancyState(events.filter(isVacancyEvent))
+}

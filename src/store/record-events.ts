@@ -1,0 +1,245 @@
+// The ledger's command handler: load the state of every stream a request touches (stored beside
+// the stream's version, not refolded from history), let the domain decide each event, evolve the
+// states, seal personal fields, and append events, states and projections in one statement.
+import { sql } from 'drizzle-orm'
+import type { IncomingEvent } from '../domain/cloudevent.js'
+import { personalFields } from '../domain/catalogue.js'
+import { splitPersonal } from '../domain/crypto.js'
+import { conflict, impossible, ProblemError } from '../domain/errors.js'
+import type { LedgerEvent } from '../domain/ledger-event.js'
+import { isPromiseEvent, type VacancyPromiseSource } from '../domain/promise.js'
+import { decide, evolve, foldStream, initialState, stateVersion, vacancyNeeded, type StreamKind, type StreamState } from '../domain/streams.js'
+import { query, queryOne, type Tx } from './database.js'
+import {
+  appendStatement, eventKey, lockStreams, readStreams, sortStreams, storedEvents, streamKey, type LockedStream, type NewEvent, type StoredResult,
+} from './event-store.js'
+import { sealAad, type Keyring, type PersonKeys } from './keyring.js'
+import { projectionWrites } from './projections.js'
+import { promiseOwners } from './promises.js'
+import { readVacancy } from './vacancies.js'
+
+export interface AppendResult extends StoredResult {
+  duplicate: boolean
+  /** The stream's version once this append committed, derived events included: the next write's expectedversion. */
+  streamVersion?: number
+}
+
+export interface RecordOptions {
+  /** The request sent an array: a problem points at the failing index. */
+  batch: boolean
+  keyring: Keyring
+  /** The append is the transaction's last work: its writes go out together with the COMMIT (Tx.sentAll). */
+  last?: boolean
+}
+
+/** A stream as this append works on it. */
+interface Working {
+  kind: StreamKind
+  id: string
+  version: number
+  state: StreamState
+  appended: LedgerEvent[]
+  promises: { made: Set<string>; changed: Set<string> | 'all' }
+}
+
+/** The append in progress: its streams, the promises' journeys, and the new events in the order they will be stored. */
+interface Batch {
+  streams: Map<string, Working>
+  owners: Map<string, string>
+  appended: { stream: Working; event: LedgerEvent; index: number }[]
+  recordedAt: string
+}
+
+/** What the first round trip reads, holding the streams' locks. */
+interface Context {
+  locked: (LockedStream & { now: string })[]
+  stored: StoredResult[]
+  owners: Map<string, string>
+  keys: PersonKeys
+}
+
+/**
+ * Records events atomically. An event whose source + id is already stored comes back with
+ * `duplicate: true` and its first result; the others are judged, stored and projected before
+ * the transaction commits.
+ */
+export async function recordEvents(tx: Tx, tenantId: string, events: readonly IncomingEvent[], options: RecordOptions): Promise<AppendResult[]> {
+  const context = await readContext(tx, tenantId, events, options.keyring)
+  const results = new Map<number, AppendResult>()
+  const { pending, repeats } = withoutDuplicates(events, context.stored, results)
+  if (pending.length > 0) {
+    const batch: Batch = {
+      streams: await loadStates(tx, tenantId, context.locked), owners: context.owners, appended: [],
+      recordedAt: context.locked[0]?.now ?? new Date().toISOString(),
+    }
+    for (const incoming of pending) {
+      try {
+        await decideOne(tx, tenantId, batch, incoming)
+      } catch (error) {
+        throw atIndex(error, incoming, options.batch)
+      }
+    }
+    await refoldBackfilled(tx, tenantId, batch.streams)
+    for (const [index, result] of await store(tx, tenantId, batch, context.keys, options)) results.set(index, result)
+  }
+  return events.map((e) => {
+    const first = repeats.get(e.index)
+    const result = first === undefined ? results.get(e.index) : results.get(first)
+    if (!result) throw impossible('append-incomplete', `event ${e.index} was not stored`)
+    return first === undefined ? result : { ...result, duplicate: true }
+  })
+}
+
+/**
+ * Locks every stream the request names, and with the same round trip reads what is already
+ * stored (idempotency on source + id), the journeys of named promises and the person keys. On one
+ * connection the statements run in order, so the read sees everything committed before the locks.
+ */
+async function readContext(tx: Tx, tenantId: string, events: readonly IncomingEvent[], keyring: Keyring): Promise<Context> {
+  const streams = sortStreams(events.map((e) => ({ kind: e.streamKind, id: e.subject })))
+  const namedPromises = events.flatMap((e) => (e.type === 'promise.made' && e.data.promiseId !== undefined ? [e.data.promiseId] : []))
+  const personIds = events.flatMap((e) => ((e.type === 'candidate.applied' || e.type === 'employee.hired') && e.data.personId ? [e.data.personId] : []))
+  const [locked, reads] = await Promise.all([
+    lockStreams(tx, tenantId, streams),
+    // One statement for the three reads, each a jsonb array: a statement costs the database more than its rows.
+    queryOne<{ stored: StoredResult[]; owners: { id: string; journeyId: string }[]; keys: { personId: string; wrappedKey: string | null }[] }>(tx, sql`
+      select (${storedEvents(tenantId, events)}) as stored, (${promiseOwners(tenantId, namedPromises)}) as owners,
+        (${keyring.keysOfAppend(tenantId, personIds, streams.flatMap((s) => (s.kind === 'journey' ? [s.id] : [])))}) as keys`),
+  ])
+  if (!reads) throw new Error('the append context read returned no row')
+  return { locked, stored: reads.stored, owners: new Map(reads.owners.map((o) => [o.id, o.journeyId])), keys: keyring.openKeys(tenantId, reads.keys) }
+}
+
+/** The events to judge. Those stored before answer with their first result; a repeat within the request, with its first's (`repeats`: index -> first index). */
+function withoutDuplicates(events: readonly IncomingEvent[], stored: readonly StoredResult[], results: Map<number, AppendResult>) {
+  const storedByKey = new Map(stored.map((r) => [eventKey(r), r]))
+  const firstSeen = new Map<string, number>()
+  const repeats = new Map<number, number>()
+  const pending: IncomingEvent[] = []
+  for (const event of events) {
+    const key = eventKey(event)
+    const hit = storedByKey.get(key)
+    const first = firstSeen.get(key)
+    if (hit) results.set(event.index, { ...hit, duplicate: true })
+    else if (first !== undefined) repeats.set(event.index, first)
+    else {
+      firstSeen.set(key, event.index)
+      pending.push(event)
+    }
+  }
+  return { pending, repeats }
+}
+
+/** Whether a stored state was written by this code's folds (anything else is refolded from history). */
+function isCurrentState(stored: unknown): stored is { v: number; state: StreamState } {
+  return typeof stored === 'object' && stored !== null && Reflect.get(stored, 'v') === stateVersion
+}
+
+/** Each locked stream's state: as stored, or folded from its history when none is stored for this stateVersion. */
+async function loadStates(tx: Tx, tenantId: string, locked: readonly LockedStream[]): Promise<Map<string, Working>> {
+  const stale = locked.filter((s) => s.version > 0 && !isCurrentState(s.state))
+  const histories = await readStreams(tx, tenantId, stale)
+  return new Map(locked.map((s) => {
+    const kind: StreamKind = s.kind === 'vacancy' ? 'vacancy' : 'journey'
+    const state = isCurrentState(s.state) ? s.state.state : s.version > 0 ? foldStream(kind, histories.get(streamKey(s)) ?? []) : initialState(kind)
+    return [streamKey(s), { kind, id: s.id, version: s.version, state, appended: [], promises: { made: new Set(), changed: new Set() } }]
+  }))
+}
+
+/** Decides one incoming event on its stream and evolves the stream with what the domain decided. */
+async function decideOne(tx: Tx, tenantId: string, batch: Batch, incoming: IncomingEvent): Promise<void> {
+  const { streams, owners } = batch
+  const stream = streams.get(streamKey({ kind: incoming.streamKind, id: incoming.subject }))
+  if (!stream) throw new Error(`stream ${incoming.subject} was not locked`)
+  if (incoming.expectedVersion !== undefined && incoming.expectedVersion !== stream.version) {
+    throw conflict('version-mismatch', 'Stream has moved on', `stream ${incoming.subject} is at version ${stream.version}, not the expected ${incoming.expectedVersion}`)
+  }
+  const named = incoming.type === 'promise.made' ? incoming.data.promiseId : undefined
+  const owner = named === undefined ? undefined : owners.get(named)
+  if (owner !== undefined && owner !== incoming.subject) throw impossible('promise-exists', `promise ${named} belongs to another journey`)
+  const vacancyId = vacancyNeeded(stream.state, incoming)
+  const vacancy = vacancyId === null ? null : await vacancyFor(tx, tenantId, streams, vacancyId)
+  for (const event of decide(stream.state, incoming, vacancy)) {
+    stream.version += 1
+    // A position no stored event has yet, in arrival order: it orders the new events only, should the stream be refolded.
+    const { streamKind: _kind, expectedVersion: _expected, index, ...fields } = event
+    const stored: LedgerEvent = { ...fields, version: stream.version, position: 2 ** 52 + batch.appended.length, recordedAt: batch.recordedAt, personId: null, sealed: null }
+    stream.appended.push(stored)
+    batch.appended.push({ stream, event: stored, index })
+    stream.state = evolve(stream.state, stored)
+    notePromiseChange(stream.promises, stored)
+    if (stored.type === 'promise.made' && stored.data.promiseId !== undefined) owners.set(stored.data.promiseId, stored.subject)
+  }
+}
+
+/** Which promise rows an event changes: its own; every one when it moves the start date (due dates follow it). */
+function notePromiseChange(promises: Working['promises'], event: LedgerEvent): void {
+  if (event.type === 'employee.hired' || event.type === 'offer.made') promises.changed = 'all'
+  else if (event.type === 'promise.made' && event.data.promiseId !== undefined) promises.made.add(event.data.promiseId)
+  else if (isPromiseEvent(event) && event.data.promiseId !== undefined && promises.changed !== 'all') promises.changed.add(event.data.promiseId)
+}
+
+/** The vacancy a hire inherits promises from: as this append leaves it when it writes to it, else its projection. */
+async function vacancyFor(tx: Tx, tenantId: string, streams: Map<string, Working>, id: string): Promise<VacancyPromiseSource | null> {
+  const inBatch = streams.get(streamKey({ kind: 'vacancy', id }))
+  if (inBatch?.state.kind === 'vacancy' && inBatch.appended.length > 0) return inBatch.state.vacancy
+  return (await readVacancy(tx, tenantId, id)) ?? null
+}
+
+/** A backfilled event (one before its stream's latest) refolds that stream from its history and this append's events. */
+async function refoldBackfilled(tx: Tx, tenantId: string, streams: Map<string, Working>): Promise<void> {
+  const behind = [...streams.values()].filter((s) => s.state.backfilled)
+  if (behind.length === 0) return
+  const histories = await readStreams(tx, tenantId, behind)
+  for (const s of behind) {
+    s.state = foldStream(s.kind, [...(histories.get(streamKey(s)) ?? []), ...s.appended])
+    s.promises.changed = 'all'
+  }
+}
+
+/** Seals the new events, then writes them with their streams' states and projections; the results by request index. */
+async function store(tx: Tx, tenantId: string, batch: Batch, known: PersonKeys, options: RecordOptions): Promise<Map<number, AppendResult>> {
+  const rows = await sealRows(tx, tenantId, options.keyring, batch.appended, known)
+  const streams = [...batch.streams.values()].filter((s) => s.appended.length > 0)
+  const written = query<StoredResult>(tx, appendStatement(tenantId, rows,
+    streams.map((s) => ({ kind: s.kind, id: s.id, version: s.version, state: { v: stateVersion, state: s.state } })),
+    projectionWrites(tenantId, streams)))
+  if (options.last) tx.sentAll()
+  const inserted = new Map((await written).map((r) => [eventKey(r), r]))
+  const results = new Map<number, AppendResult>()
+  for (const { stream, event, index } of batch.appended) {
+    const stored = inserted.get(eventKey(event))
+    if (!stored) throw new Error('inserted event not returned')
+    if (index >= 0) results.set(index, { ...stored, duplicate: false, streamVersion: stream.version })
+  }
+  return results
+}
+
+/**
+ * Splits each new event's personal fields from the rest and seals them under its person's data
+ * key (a round trip only for a person's first key). A person already erased gets nothing new
+ * stored about them: their personal fields are dropped.
+ */
+async function sealRows(tx: Tx, tenantId: string, keyring: Keyring, appended: Batch['appended'], known: PersonKeys): Promise<NewEvent[]> {
+  const split = appended.map(({ stream, event }) => ({
+    event, streamKind: stream.kind, personId: stream.state.kind === 'journey' ? stream.state.facts.personId : null,
+    ...splitPersonal(event.data, personalFields[event.type]),
+  }))
+  const keys = await keyring.keysFor(tx, tenantId, split.flatMap((s) => (s.secret && s.personId ? [s.personId] : [])), { create: true, known })
+  return split.map(({ event, streamKind, personId, clear, secret }) => {
+    const key = personId ? keys.get(personId) : undefined
+    const sealed = secret && key ? keyring.sealFields(key, secret, sealAad(tenantId, event.source, event.id)) : null
+    return {
+      streamKind, subject: event.subject, version: event.version, id: event.id, source: event.source, type: event.type, time: event.time,
+      data: secret && !personId ? event.data : clear, personId, sealed,
+    }
+  })
+}
+
+/** Points a rule's problem at the event in the batch that broke it. */
+function atIndex(error: unknown, event: IncomingEvent, batch: boolean): unknown {
+  if (!(error instanceof ProblemError) || !batch) return error
+  const prefix = `/${event.index}`
+  const errors = error.extensions.errors?.map((e) => ({ ...e, path: `${prefix}${e.path}` })) ?? [{ path: prefix, message: error.message }]
+  return new ProblemError(error.status, error.code, error.title, `event ${event.index}: ${error.message}`, { ...error.extensions, errors })
+}

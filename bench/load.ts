@@ -54,7 +54,8 @@ function assertLocal(baseUrl: string): void {
   if (host !== '127.0.0.1') throw new Error(`load goes to 127.0.0.1 only, not ${host}`)
 }
 
-async function cannon(scenario: Scenario, options: LoadOptions, durationS: number, failures: string[]): Promise<autocannon.Result> {
+/** The scenario as one autocannon request: its body, path and headers built afresh for each request. */
+function autocannonRequest(scenario: Scenario, failures: string[]): autocannon.Request {
   const request: autocannon.Request = {
     method: scenario.method,
     path: scenario.path,
@@ -75,13 +76,39 @@ async function cannon(scenario: Scenario, options: LoadOptions, durationS: numbe
       }
     }
   }
+  return request
+}
+
+async function cannon(scenario: Scenario, options: LoadOptions, durationS: number, failures: string[]): Promise<autocannon.Result> {
   return autocannon({
     url: options.baseUrl,
     connections: options.connections,
     duration: durationS,
     timeout: 30,
-    requests: [request],
+    requests: [autocannonRequest(scenario, failures)],
   })
+}
+
+export interface LatencySamples { ms: number[]; non2xx: number; errors: number; failures: string[] }
+
+/**
+ * `amount` requests one after another on one connection, with every 2xx latency kept exactly:
+ * autocannon's histogram rounds to whole milliseconds, too coarse for medians of a few ms.
+ */
+export async function latencySamples(scenario: Scenario, baseUrl: string, amount: number): Promise<LatencySamples> {
+  assertLocal(baseUrl)
+  const failures: string[] = []
+  const ms: number[] = []
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      { url: baseUrl, connections: 1, amount, timeout: 30, requests: [autocannonRequest(scenario, failures)] },
+      (error: unknown, done: autocannon.Result) => (error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(done)),
+    )
+    instance.on('response', (_client, status, _bytes, responseTime) => {
+      if (status >= 200 && status < 300) ms.push(responseTime)
+    })
+  })
+  return { ms, non2xx: result.non2xx, errors: result.errors, failures }
 }
 
 export async function runLoad(scenario: Scenario, options: LoadOptions): Promise<LoadResult> {

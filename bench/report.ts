@@ -1,4 +1,5 @@
 // The run's figures against the targets: results.json for machines, a markdown summary for people.
+import type { Comparison, JourneyLengthResult } from './journey-length.js'
 import type { LoadResult } from './load.js'
 import type { PgbenchResult } from './pgbench.js'
 
@@ -28,13 +29,15 @@ export interface Results {
   dataset: { tenant: string; journeys: number; events: number; seededThisRun: boolean; seedMs: number | null }
   baselines: { pgbenchSingle: PgbenchResult | null; pgbenchBatch: PgbenchResult | null; hello: LoadResult | null; helloDatabase?: LoadResult | null }
   scenarios: LoadResult[]
+  /** One request at a time on a journey of 1 000 events and on journeys of 5. */
+  journeyLength: JourneyLengthResult | null
   skipped: { name: string; why: string }[]
   checks: Check[]
   rebuild: RebuildResult | null
   pglite: { journeys: number; events: number; seedMs: number | null; scenarios: LoadResult[]; skipped: { name: string; why: string }[] } | null
 }
 
-const targets = { singleRatio: 0.15, batchRatio: 0.25, readRatio: 0.2, p99Ms: 50, rssMb: 300 }
+const targets = { singleRatio: 0.15, batchRatio: 0.25, readRatio: 0.2, p99Ms: 50, rssMb: 300, longShortRatio: 1.2 }
 
 function ratio(name: string, numerator: number | null | undefined, denominator: number | null | undefined, min: number, detail: string): Check {
   if (numerator == null || denominator == null || denominator <= 0) return { name, value: null, target: `>= ${min}`, met: null, detail: `not measured (${detail})` }
@@ -42,13 +45,22 @@ function ratio(name: string, numerator: number | null | undefined, denominator: 
   return { name, value, target: `>= ${min}`, met: value >= min, detail: `${numerator} / ${denominator} (${detail})` }
 }
 
-/** The issue's targets: three ratios, then p99 and peak RSS of every service scenario at 50 connections. */
-export function checks(r: Pick<Results, 'baselines' | 'scenarios'>): Check[] {
+function longShort(append: Comparison | null | undefined): Check {
+  const name = 'append long/short median latency ratio'
+  const target = `<= ${targets.longShortRatio}`
+  if (!append) return { name, value: null, target, met: null, detail: 'not measured' }
+  if (!Number.isFinite(append.ratio)) return { name, value: null, target, met: false, detail: `no successful append on one side (${append.non2xx} non-2xx, ${append.errors} errors)` }
+  return { name, value: append.ratio, target, met: append.ratio <= targets.longShortRatio, detail: `${append.long.medianMs} ms ÷ ${append.short.medianMs} ms` }
+}
+
+/** The issues' targets: three ratios, an append's cost on a long journey, then p99 and peak RSS of every service scenario at 50 connections. */
+export function checks(r: Pick<Results, 'baselines' | 'scenarios' | 'journeyLength'>): Check[] {
   const find = (name: string) => r.scenarios.find((s) => s.name === name)
   const out = [
     ratio('single ingest ÷ pgbench single-row', find('ingest-single')?.eventsPerSec, r.baselines.pgbenchSingle?.rowsPerSec, targets.singleRatio, 'events/s ÷ rows/s'),
     ratio('batch ingest ÷ pgbench 100-row', find('ingest-batch')?.eventsPerSec, r.baselines.pgbenchBatch?.rowsPerSec, targets.batchRatio, 'events/s ÷ rows/s'),
     ratio('journey reads ÷ hello', find('journey-read')?.reqPerSec, r.baselines.hello?.reqPerSec, targets.readRatio, 'req/s ÷ req/s'),
+    longShort(r.journeyLength?.append),
   ]
   for (const s of r.scenarios) {
     // No completed request means every one took longer than the run: that is a miss, not a p99 of 0.
@@ -101,6 +113,27 @@ function backlog(rows: LoadResult[]): string[] {
   return [...behind.map((s) => `- ${s.name}: the service was still serving requests of the run ${num((s.drainMs ?? 0) / 1000, 1)} s after it ended.`), '']
 }
 
+/** Medians, not throughput: one request at a time, so each figure is what one append or read costs. */
+function journeyLengthSection(j: JourneyLengthResult | null): string[] {
+  if (!j || (!j.append && !j.read)) return []
+  const s = j.settings
+  const range = (x: { min: number; max: number }) => (x.min === x.max ? num(x.min) : `${num(x.min)}-${num(x.max)}`)
+  const row = (c: Comparison) => `| ${c.label} | ${num(c.long.medianMs, 2)} | ${num(c.long.p90Ms, 2)} | ${num(c.short.medianMs, 2)} | ${num(c.short.p90Ms, 2)} | **${num(c.ratio, 2)}** | ` +
+    `${c.rounds.map((x) => `${num(x.longMedianMs, 1)} / ${num(x.shortMedianMs, 1)}`).join(' · ')} | ${c.non2xx} / ${c.errors} |`
+  return [
+    `**A journey of ${num(s.longEvents)} events against journeys of ${num(s.shortEvents)}.** Grown through \`POST /v1/events\` batches in ${num(j.growMs / 1000, 1)} s: one working life (weekly pulses, check-ins with sealed notes every fourth week, promises made and kept) ` +
+      `cut at ${num(s.longEvents)} events, and ${s.requestsPerRound} cut at ${num(s.shortEvents)}. One connection, one request at a time; ${s.warmupRequests} uncounted requests per side, then ` +
+      `${s.rounds} rounds of ${s.requestsPerRound} per side, the side that goes first alternating. Appends (a pulse or a check-in, each a new event) go to the long journey and in turn to the short ones, ` +
+      `which held ${range(j.eventsWhenMeasured.long)} and ${range(j.eventsWhenMeasured.short)} events when measured.`, '',
+    '| Request | long p50 ms | long p90 ms | short p50 ms | short p90 ms | long ÷ short | per round, long / short p50 ms | non-2xx / errors |',
+    '|---|---:|---:|---:|---:|---:|---|---:|',
+    ...[j.append, j.read].flatMap((c) => (c ? [row(c)] : [])),
+    '',
+    ...[j.append, j.read].flatMap((c) => c?.failures.map((f) => `- ${c.label}: \`${f.replace(/`/g, "'").slice(0, 200)}\``) ?? []),
+    ...([j.append, j.read].some((c) => (c?.failures.length ?? 0) > 0) ? [''] : []),
+  ]
+}
+
 export function markdown(r: Results): string {
   const m = r.machine
   const lines: string[] = [
@@ -125,6 +158,7 @@ export function markdown(r: Results): string {
     '|---|---:|---:|---:|---:|---:|',
     ...[r.baselines.pgbenchSingle, r.baselines.pgbenchBatch].flatMap((p) => (p ? [`| ${p.label} | ${num(p.rowsPerSec)} | ${num(p.tps)} | ${p.clients} | ${num(p.latencyAvgMs, 2)} | ${num(p.databaseCpuMsPerRow, 3)} |`] : [])),
     '',
+    ...journeyLengthSection(r.journeyLength),
     '| Target | value | target | |',
     '|---|---:|---:|---|',
     ...r.checks.map((c) => `| ${c.name} | ${c.value === null && c.met === false ? c.detail : num(c.value, c.value !== null && c.value < 10 ? 3 : 1)} | ${c.target} | ${mark(c.met)} |`),

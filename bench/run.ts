@@ -12,6 +12,7 @@ import { createScratchTable, dropScratchTable, findPgbench, pgbenchVersion, runP
 import { cliHasSeed, createBenchKey, journeyCli, sampleJourneyIds, seedTenant, tenantState, type Cli } from './prefill.js'
 import { runPglite } from './pglite.js'
 import { postmasterOf } from './cpu.js'
+import { runJourneyLength, type JourneyLengthResult } from './journey-length.js'
 import { killAllNow, stopAll, stopChild } from './processes.js'
 import { checks, markdown, type Machine, type RebuildResult, type Results } from './report.js'
 import { serviceNodeFlags } from '../scripts/start-command.js'
@@ -55,6 +56,8 @@ const settings = {
   connections: positive(args.connections ?? '50', '--connections'),
   pgliteJourneys: positive(args['pglite-journeys'] ?? (quick ? '300' : '2000'), '--pglite-journeys'),
   pgbenchClients: 16,
+  // Few requests: every append grows the journeys compared, and the long one should stay near 1 000.
+  journeyLength: { longEvents: 1000, shortEvents: 5, rounds: quick ? 3 : 5, requestsPerRound: quick ? 30 : 40, warmupRequests: 5 },
 }
 const tenantId = args.tenant ?? `bench-${settings.journeys}`
 const only = args.only ? new Set(args.only.split(',').map((s) => s.trim())) : null
@@ -161,6 +164,20 @@ async function machine(pgbenchPath: string): Promise<Machine> {
   }
 }
 
+/** Before the ingest scenarios, while the database is quiet: these are latencies of single requests. */
+async function lengthComparison(service: Running, workload: Workload): Promise<JourneyLengthResult | null> {
+  const names = ['append-long-short', 'read-long-short']
+  if (!names.some(wanted)) return null
+  try {
+    return await runJourneyLength({ baseUrl: service.baseUrl, apiKey: workload.apiKey, tag: workload.tag, settings: settings.journeyLength, wanted, log })
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error)
+    for (const name of names.filter(wanted)) skipped.push({ name, why })
+    log(`journey length: skipped (${why})`)
+    return null
+  }
+}
+
 async function rebuild(): Promise<RebuildResult | null> {
   if (args['skip-rebuild'] || !wanted('rebuild')) return null
   log(`rebuild: journey projections rebuild --tenant ${tenantId}`)
@@ -214,6 +231,7 @@ async function main(): Promise<void> {
   await measure(journeyReads(workload), service, scenarios)
   await measure(overduePromises(workload), service, scenarios)
   await measure(promiseAnalytics(workload), service, scenarios)
+  const journeyLength = await lengthComparison(service, workload)
   await createScratchTable(sql)
   try {
     baselines.pgbenchSingle = await pgbench('single', pgbenchPath)
@@ -238,7 +256,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: facts,
     settings: { service: compiled ? `compiled (node ${serviceNodeFlags(root).join(' ')} dist/src/server.js)` : `node ${serviceNodeFlags(root).join(' ')} --import tsx src/server.ts`, connections: settings.connections, durationS: settings.durationS, warmupS: settings.warmupS, pgbenchClients: settings.pgbenchClients, pgbenchDurationS: settings.durationS, serviceOverrides },
     dataset: { tenant: tenantId, journeys: state.journeys, events: state.events, seededThisRun: seedMs !== null, seedMs: seedMs === null ? null : Math.round(seedMs) },
-    baselines, scenarios, skipped, checks: checks({ baselines, scenarios }), rebuild: rebuilt, pglite,
+    baselines, scenarios, journeyLength, skipped, checks: checks({ baselines, scenarios, journeyLength }), rebuild: rebuilt, pglite,
   }
   const base = quick ? 'results-quick' : 'results'
   writeFileSync(`${root}bench/${base}.json`, `${JSON.stringify(results, null, 2)}\n`)

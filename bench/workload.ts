@@ -1,5 +1,6 @@
 // What the scenarios send. Every event has a source + id never used before (a run tag and a
-// counter), so each one is stored; half open a new journey, half land on an existing one.
+// counter), so each one is stored. Like real traffic, most land on a journey with a history and
+// one in ten opens a new journey.
 import { randomBytes } from 'node:crypto'
 import type { Scenario } from './load.js'
 
@@ -64,13 +65,13 @@ export function singleIngest(w: Workload, options: { idempotencyKey: boolean }):
     headers: jsonHeaders(w),
     eventsPerRequest: 1,
     vary: () => {
-      const event = k++ % 2 === 0 ? events.opening().events[0] : events.onExisting()
+      const event = k++ % 10 === 0 ? events.opening().events[0] : events.onExisting()
       return { body: JSON.stringify(event), ...(options.idempotencyKey ? { headers: { ...jsonHeaders(w), 'idempotency-key': `${w.tag}-idem-${k}` } } : {}) }
     },
   }
 }
 
-/** 100 events: 25 new journeys (applied + interview) and 50 events on 50 existing journeys. */
+/** 100 events: 10 new journeys (applied + interview) and 80 events on existing journeys picked at random. */
 export function batchIngest(w: Workload): Scenario {
   const events = eventFactory(w)
   return {
@@ -82,11 +83,11 @@ export function batchIngest(w: Workload): Scenario {
     eventsPerRequest: 100,
     vary: () => {
       const batch: object[] = []
-      for (let i = 0; i < 25; i++) {
+      for (let i = 0; i < 10; i++) {
         const { subject, events: opening } = events.opening()
         batch.push(...opening, events.interview(subject))
       }
-      for (let i = 0; i < 50; i++) batch.push(events.onExisting())
+      for (let i = 0; i < 80; i++) batch.push(events.onExisting())
       return { body: JSON.stringify(batch) }
     },
   }

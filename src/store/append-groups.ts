@@ -1,9 +1,11 @@
 // Group commit for appends (see batcher.ts): concurrent requests of one tenant become one batch
 // of everyone's events, in arrival order, and each request gets back the results of its own.
 import type { IncomingEvent } from '../domain/cloudevent.js'
+import { ProblemError } from '../domain/errors.js'
 import { Batcher } from './batcher.js'
 import { inTenant, type Db } from './database.js'
 import { appendEvents, type AppendResult } from './events.js'
+import { violatedConstraint } from './failures.js'
 import type { Keyring } from './keyring.js'
 import { retryOnDuplicate } from './retry.js'
 
@@ -11,6 +13,14 @@ export interface AppendRequest {
   events: readonly IncomingEvent[]
   /** The request sent an array: its problems point at an index. */
   batch: boolean
+}
+
+/**
+ * Whether one request of a failed group may be the cause: an event broke a domain rule (a client's
+ * problem, not a 5xx) or a constraint. An outage, or anything else, would fail every half as well.
+ */
+export function oneRequestMayCause(error: unknown): boolean {
+  return (error instanceof ProblemError && error.status < 500) || violatedConstraint(error) !== undefined
 }
 
 export function appendGroups(db: Db, keyring: Keyring, options: { concurrency: number; maxEvents: number; ownBatch: number }): Batcher<AppendRequest, AppendResult[]> {
@@ -29,5 +39,6 @@ export function appendGroups(db: Db, keyring: Keyring, options: { concurrency: n
       return requests.map((r) => results.slice(offset, (offset += r.events.length)))
     },
     alone: (tenantId, request) => append(tenantId, request.events, request.batch),
+    splittable: oneRequestMayCause,
   })
 }

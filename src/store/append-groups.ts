@@ -1,5 +1,6 @@
 // Group commit for appends (see batcher.ts): concurrent requests of one tenant become one batch
 // of everyone's events, in arrival order, and each request gets back the results of its own.
+import type { AppendGroupsConfig } from '../config.js'
 import type { IncomingEvent } from '../domain/cloudevent.js'
 import { ProblemError } from '../domain/errors.js'
 import { Batcher } from './batcher.js'
@@ -23,7 +24,7 @@ export function oneRequestMayCause(error: unknown): boolean {
   return (error instanceof ProblemError && error.status < 500) || violatedConstraint(error) !== undefined
 }
 
-export function appendGroups(db: Db, keyring: Keyring, options: { concurrency: number; maxEvents: number; ownBatch: number }): Batcher<AppendRequest, AppendResult[]> {
+export function appendGroups(db: Db, keyring: Keyring, options: AppendGroupsConfig): Batcher<AppendRequest, AppendResult[]> {
   const append = (tenantId: string, events: readonly IncomingEvent[], batch: boolean) =>
     retryOnDuplicate(() => inTenant(db, tenantId, (tx) => appendEvents(tx, tenantId, events, { batch, keyring, last: true })))
   return new Batcher<AppendRequest, AppendResult[]>({

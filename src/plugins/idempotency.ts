@@ -6,6 +6,7 @@ import fp from 'fastify-plugin'
 import { conflict, invalid, ProblemError } from '../domain/errors.js'
 import { inSystem, inTenant } from '../store/database.js'
 import { Batcher } from '../store/batcher.js'
+import { isDatabaseUnavailable } from '../store/failures.js'
 import { claimKeys, completeKeys, expireKeys, readClaim, releaseKey, type ClaimRequest, type Outcome } from '../store/idempotency.js'
 import { problemContentType } from './errors.js'
 
@@ -44,6 +45,8 @@ async function idempotencyPlugin(app: FastifyInstance) {
   // each is one statement, and a transaction of its own per request cost more than the statement.
   const batched = <I, R>(write: (tenantId: string, inputs: I[]) => Promise<R[]>) => new Batcher<I, R>({
     concurrency: 2, maxWeight: 200, together: write,
+    // Claims come before the append: in an outage they meet it first, and halves would fail as well.
+    splittable: (error) => !isDatabaseUnavailable(error),
     alone: async (tenantId, input) => {
       const [result] = await write(tenantId, [input])
       if (result === undefined) throw new Error('a write returned no result')

@@ -1,8 +1,11 @@
 // Group commit for appends (see batcher.ts): concurrent requests of one tenant become one batch
 // of everyone's events, in arrival order, and each request gets back the results of its own.
+import type { AppendGroupsConfig } from '../config.js'
 import type { IncomingEvent } from '../domain/cloudevent.js'
+import { ProblemError } from '../domain/errors.js'
 import { Batcher } from './batcher.js'
 import { inTenant, type Db } from './database.js'
+import { violatedConstraint } from './failures.js'
 import { recordEvents, type AppendResult } from './record-events.js'
 import type { Keyring } from './keyring.js'
 import { retryOnDuplicate } from './retry.js'
@@ -13,7 +16,15 @@ export interface AppendRequest {
   batch: boolean
 }
 
-export function appendGroups(db: Db, keyring: Keyring, options: { concurrency: number; maxEvents: number; ownBatch: number }): Batcher<AppendRequest, AppendResult[]> {
+/**
+ * Whether one request of a failed group may be the cause: an event broke a domain rule (a client's
+ * problem, not a 5xx) or a constraint. An outage, or anything else, would fail every half as well.
+ */
+export function oneRequestMayCause(error: unknown): boolean {
+  return (error instanceof ProblemError && error.status < 500) || violatedConstraint(error) !== undefined
+}
+
+export function appendGroups(db: Db, keyring: Keyring, options: AppendGroupsConfig): Batcher<AppendRequest, AppendResult[]> {
   const append = (tenantId: string, events: readonly IncomingEvent[], batch: boolean) =>
     retryOnDuplicate(() => inTenant(db, tenantId, (tx) => recordEvents(tx, tenantId, events, { batch, keyring, last: true })))
   return new Batcher<AppendRequest, AppendResult[]>({
@@ -29,5 +40,6 @@ export function appendGroups(db: Db, keyring: Keyring, options: { concurrency: n
       return requests.map((r) => results.slice(offset, (offset += r.events.length)))
     },
     alone: (tenantId, request) => append(tenantId, request.events, request.batch),
+    splittable: oneRequestMayCause,
   })
 }

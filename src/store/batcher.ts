@@ -1,9 +1,10 @@
 // Group commit for work that costs a transaction per request. While `concurrency` groups of one
 // key (a tenant) run, the requests that arrive wait and then go together as the next group: one
 // transaction and one round of statements for all of them. A request that arrives when fewer run
-// starts a group one turn of the event loop later, so nobody waits on a timer. A group that fails for
-// any reason runs again in halves, down to one request at a time, so every request still succeeds or
-// fails on its own, as if it had been alone.
+// starts a group one turn of the event loop later, so nobody waits on a timer. A group that fails in
+// a way one input can cause (`splittable`) runs again in halves, down to one request at a time, so
+// every request still succeeds or fails on its own, as if it had been alone; any other failure (the
+// database is down) fails every request of the group at once.
 
 interface Waiting<I, R> { input: I; resolve(result: R): void; reject(error: unknown): void }
 
@@ -19,6 +20,8 @@ export interface BatcherOptions<I, R> {
   together(key: string, inputs: I[]): Promise<R[]>
   /** The result of one input on its own. */
   alone(key: string, input: I): Promise<R>
+  /** Whether one input alone may have caused this failure of a group, so that running it in halves can help. */
+  splittable(error: unknown): boolean
 }
 
 export class Batcher<I, R> {
@@ -75,10 +78,14 @@ export class Batcher<I, R> {
     let results: R[]
     try {
       results = await this.options.together(key, group.map((w) => w.input))
-    } catch {
-      // Not swallowed: the group runs again as two halves, in order, down to inputs alone, so the
-      // input that failed it gets its own answer and one bad input costs the others a few
-      // transactions, not one each.
+    } catch (error) {
+      // Every half would fail the same way (2n - 1 transactions for n inputs during an outage).
+      if (!this.options.splittable(error)) {
+        for (const waiting of group) waiting.reject(error)
+        return
+      }
+      // The group runs again as two halves, in order, down to inputs alone, so the input that failed
+      // it gets its own answer and one bad input costs the others a few transactions, not one each.
       const half = Math.ceil(group.length / 2)
       await this.run(key, group.slice(0, half))
       await this.run(key, group.slice(half))

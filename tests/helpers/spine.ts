@@ -5,7 +5,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import type { Extra } from 'tap'
 import { inSystem, queryOne } from '../../src/store/database.js'
 import type { TestApp } from './app.js'
-import type { AppendResult } from '../../src/store/events.js'
+import type { AppendResult } from '../../src/store/record-events.js'
 
 type Message = [] | [string] | [string, Extra]
 

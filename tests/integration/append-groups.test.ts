@@ -9,9 +9,10 @@ import { countEvents, expectProblem, given, on, postEvents, streamOf, type Appen
 
 const applied = (journeyId: string) => ce('candidate.applied', journeyId, { personId: `p-${journeyId}` })
 
-async function transactionsOf(app: TestApp): Promise<number> {
+/** The transactions that stored the tenant's events (of journeys whose id starts with `prefix`). */
+async function transactionsOf(app: TestApp, prefix = ''): Promise<number> {
   const row = await inSystem(app.app.db, (tx) => queryOne<{ n: number }>(tx, sql`
-    select count(distinct tx_id)::int as n from events where tenant_id = ${app.tenantId}`))
+    select count(distinct tx_id)::int as n from events where tenant_id = ${app.tenantId} and starts_with(subject, ${prefix})`))
   return row?.n ?? 0
 }
 
@@ -71,4 +72,28 @@ t.test('the same event in concurrent requests is stored once; every request name
   t.equal(new Set(results.map((r) => r?.position)).size, 1, 'all six name the same position')
   t.equal((await streamOf(app, 'j-1')).length, 1)
   t.equal(await countEvents(app), 1 + 8)
+})
+
+t.test('the group knobs come from the config: groups of at most one event are no groups', async (t) => {
+  const app = await buildTestApp(t, { dbPoolSize: 8, appendGroups: { concurrency: 2, maxEvents: 1, ownBatch: 50 } })
+  await given(app, applied('j-first'))
+
+  const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => postEvents(app, applied(`j-${i}`))))
+
+  t.same(responses.map((r) => r.statusCode), Array(30).fill(201))
+  t.equal(await transactionsOf(app), 1 + 30, 'a transaction per request (the first test shares them with the defaults)')
+})
+
+t.test('requests of at least ownBatch events run alone; smaller ones still share transactions', async (t) => {
+  const app = await buildTestApp(t, { dbPoolSize: 8, appendGroups: { concurrency: 2, maxEvents: 200, ownBatch: 2 } })
+  await given(app, applied('j-first'))
+  const pairs = Array.from({ length: 10 }, (_, i) => [applied(`j-pair-${i}-a`), applied(`j-pair-${i}-b`)])
+  const singles = Array.from({ length: 10 }, (_, i) => applied(`j-single-${i}`))
+
+  const responses = await Promise.all([...pairs, ...singles].map((body) => postEvents(app, body)))
+
+  t.same(responses.map((r) => r.statusCode), Array(20).fill(201))
+  t.equal(await transactionsOf(app, 'j-pair-'), 10, 'each two-event batch had a transaction of its own')
+  const singleTransactions = await transactionsOf(app, 'j-single-')
+  t.ok(singleTransactions < 10, `ten single events in ${singleTransactions} transactions`)
 })

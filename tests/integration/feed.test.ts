@@ -4,7 +4,7 @@
 import t from 'tap'
 import { parseEvents } from '../../src/domain/cloudevent.js'
 import { inTenant, openDatabase } from '../../src/store/database.js'
-import { appendEvents } from '../../src/store/events.js'
+import { recordEvents } from '../../src/store/record-events.js'
 import { buildTestApp, ce, onPostgres } from '../helpers/app.js'
 import { feedCaughtUp, getOk, given, readWholeFeed, type Page, type StoredEvent } from '../helpers/spine.js'
 
@@ -34,7 +34,7 @@ t.test('an event whose transaction commits late is read after it commits, not sk
   const appended = latch()
   const commit = latch()
   const transactionA = inTenant(other.db, app.tenantId, async (tx) => {
-    const results = await appendEvents(tx, app.tenantId, parseEvents(eventA, app.clock.now()), { batch: false, keyring: app.app.keyring })
+    const results = await recordEvents(tx, app.tenantId, parseEvents(eventA, app.clock.now()), { batch: false, keyring: app.app.keyring })
     appended.open()
     await commit.opened
     return results
@@ -73,7 +73,7 @@ t.test('a transaction that rolls back leaves no trace in the feed', postgresOnly
   const appended = latch()
   const abort = latch()
   const transactionA = inTenant(other.db, app.tenantId, async (tx) => {
-    await appendEvents(tx, app.tenantId, parseEvents(ce('candidate.applied', 'j-a', { personId: 'p-a' }), app.clock.now()), { batch: false, keyring: app.app.keyring })
+    await recordEvents(tx, app.tenantId, parseEvents(ce('candidate.applied', 'j-a', { personId: 'p-a' }), app.clock.now()), { batch: false, keyring: app.app.keyring })
     appended.open()
     await abort.opened
     throw new Error('rolled back on purpose')

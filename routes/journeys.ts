@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { invalid, notFound } from '../src/domain/errors.js'
-import { effectiveStage, expectationsTrend, isoDate, stages } from '../src/domain/journey.js'
+import { effectiveStages, expectationsTrend, isoDate, stages } from '../src/domain/journey.js'
 import { activeSignals, signalNames } from '../src/domain/signals.js'
 import { principalOf } from '../src/plugins/auth.js'
 import { inTenant } from '../src/store/database.js'
@@ -55,20 +55,9 @@ export const JourneySchema = Type.Object({
 }, { $id: 'Journey', title: 'Journey' })
 
 export function journeyView(row: CountedJourneyRow, now: Date) {
-  const today = isoDate(now)
-  const stage = effectiveStage(row.stage, row.startDate, today)
-  const stagesList = [...row.stages]
-  if (stage !== row.stage && row.startDate) {
-    const last = stagesList[stagesList.length - 1]
-    // A hire recorded after its start date: onboarding begins at the hire, never before it.
-    const start = `${row.startDate}T00:00:00.000Z`
-    const startedAt = last && last.enteredAt > start ? last.enteredAt : start
-    if (last) stagesList[stagesList.length - 1] = { ...last, leftAt: startedAt }
-    stagesList.push({ stage, enteredAt: startedAt, leftAt: null })
-  }
-  const current = stagesList[stagesList.length - 1]
+  const { stage, stageSince, stages: stagesList } = effectiveStages(row, isoDate(now))
   return {
-    id: row.id, personId: row.personId, vacancyId: row.vacancyId, stage, stageSince: current?.enteredAt ?? row.stageSince,
+    id: row.id, personId: row.personId, vacancyId: row.vacancyId, stage, stageSince,
     role: row.role, department: row.department, manager: row.manager, startDate: row.startDate, exitedAt: row.exitedAt,
     lastDay: row.lastDay, version: row.version, stages: stagesList, promises: row.promiseCounts,
     experience: {

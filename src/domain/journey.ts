@@ -359,9 +359,27 @@ export function expectationsTrend(points: readonly Point[]): Trend {
   return 'steady'
 }
 
-/** A signed-but-not-started hire becomes `onboarding` on its start date without an event. */
+/**
+ * A signed-but-not-started hire becomes `onboarding` on its start date without an event. The one
+ * definition: the store's stageCondition is held to it by tests/integration/time-rules.
+ */
 export function effectiveStage(stage: Stage, startDate: string | null, today: string): Stage {
   return stage === 'hired' && startDate !== null && startDate <= today ? 'onboarding' : stage
+}
+
+/** The stage, its start and the stage history as read on `today`: the stored ones, with the onboarding effectiveStage() begins. */
+export function effectiveStages(j: Pick<Journey, 'stage' | 'stageSince' | 'startDate' | 'stages'>, today: string): Pick<Journey, 'stage' | 'stageSince' | 'stages'> {
+  const stage = effectiveStage(j.stage, j.startDate, today)
+  const history = [...j.stages]
+  if (stage !== j.stage && j.startDate) {
+    const last = history[history.length - 1]
+    // A hire recorded after its start date: onboarding begins at the hire, never before it.
+    const start = `${j.startDate}T00:00:00.000Z`
+    const startedAt = last && last.enteredAt > start ? last.enteredAt : start
+    if (last) history[history.length - 1] = { ...last, leftAt: startedAt }
+    history.push({ stage, enteredAt: startedAt, leftAt: null })
+  }
+  return { stage, stageSince: history[history.length - 1]?.enteredAt ?? j.stageSince, stages: history }
 }
 
 export function isoDate(at: Date): string {

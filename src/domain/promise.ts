@@ -59,11 +59,19 @@ export function addDays(date: string, days: number): string {
   return d.toISOString().slice(0, 10)
 }
 
-/** The status a reader sees: closed outcomes as they are; open ones by due date, then renegotiation. */
+/** The last due date that is `due` (not yet `open`) on `today`: the window's edge, for promiseStatus and its SQL twins alike. */
+export function dueHorizon(today: string): string {
+  return addDays(today, dueWindowDays)
+}
+
+/**
+ * The status a reader sees: closed outcomes as they are; open ones by due date, then renegotiation.
+ * The one definition: the store's statusSql and statusCondition are held to it by tests/integration/time-rules.
+ */
 export function promiseStatus(p: Pick<PromiseRecord, 'outcome' | 'dueDate' | 'renegotiations'>, today: string): PromiseStatus {
   if (p.outcome !== 'open') return p.outcome
   if (p.dueDate !== null && p.dueDate < today) return 'overdue'
-  if (p.dueDate !== null && p.dueDate <= addDays(today, dueWindowDays)) return 'due'
+  if (p.dueDate !== null && p.dueDate <= dueHorizon(today)) return 'due'
   return p.renegotiations > 0 ? 'renegotiated' : 'open'
 }
 

@@ -57,7 +57,7 @@ export function armExperienceSignals(j: Journey): ArmedSignals {
   return armed
 }
 
-/** The signals on at `now`. */
+/** The signals on at `now`: the one definition, which the store's signalCondition is held to by tests/integration/time-rules. */
 export function activeSignals(armed: ArmedSignals, now: Date): Signal[] {
   const out: Signal[] = []
   for (const name of signalNames) {

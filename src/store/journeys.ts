@@ -62,11 +62,16 @@ export interface JourneyFilter {
   today: string
 }
 
-/** The stage condition, with a signed hire counted as onboarding from its start date. */
-function stageCondition(stage: Stage, today: string): SQL {
+/** The rows whose effectiveStage() is `stage` on `today`, kept on the stage index; tests/integration/time-rules holds the two together. */
+export function stageCondition(stage: Stage, today: string): SQL {
   if (stage === 'onboarding') return sql`(stage = 'onboarding' or (stage = 'hired' and start_date <= ${today}::date))`
   if (stage === 'hired') return sql`(stage = 'hired' and (start_date is null or start_date > ${today}::date))`
   return sql`stage = ${stage}`
+}
+
+/** The rows on which activeSignals() shows `name` at `now`: the time the fold armed it for has passed. Held to it by tests/integration/time-rules. */
+export function signalCondition(name: SignalName, now: Date): SQL {
+  return sql`(signals -> ${name} ->> 'since')::timestamptz <= ${now.toISOString()}::timestamptz`
 }
 
 export function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter): Promise<CountedJourneyRow[]> {
@@ -77,7 +82,6 @@ export function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter):
   if (f.personId !== undefined) where.push(sql`person_id = ${f.personId}`)
   if (f.manager !== undefined) where.push(sql`manager = ${f.manager}`)
   if (f.afterId !== undefined) where.push(sql`id > ${f.afterId}`)
-  // A signal is on once the time the fold armed it for has passed.
-  if (f.signal) where.push(sql`(signals -> ${f.signal} ->> 'since')::timestamptz <= ${f.now.toISOString()}::timestamptz`)
+  if (f.signal) where.push(signalCondition(f.signal, f.now))
   return countedJourneys(tx, f.today, sql.join(where, sql` and `), sql`order by id limit ${f.limit}`)
 }

@@ -1,7 +1,7 @@
 // The promise projection: written per journey from the fold, read with status computed in SQL
 // from the clock the caller passes (the same rule as promiseStatus in the domain).
 import { sql, type SQL } from 'drizzle-orm'
-import { addDays, dueWindowDays, type PromiseRecord, type PromiseStatus } from '../domain/promise.js'
+import { dueHorizon, type PromiseRecord, type PromiseStatus } from '../domain/promise.js'
 import { query, queryOne, type Queryable } from './database.js'
 import { sealAad, type Keyring } from './keyring.js'
 
@@ -53,9 +53,9 @@ export function promisesOfJourneysDelete(tenantId: string, journeyIds: readonly 
   return sql`delete from promises where tenant_id = ${tenantId} and journey_id in (select jsonb_array_elements_text(${JSON.stringify(journeyIds)}::jsonb))`
 }
 
-/** The SQL twin of promiseStatus(): keep the two in step. */
+/** The SQL twin of promiseStatus(), for reads and analytics; tests/integration/time-rules holds it to the same answers. */
 export function statusSql(today: string): SQL {
-  const horizon = addDays(today, dueWindowDays)
+  const horizon = dueHorizon(today)
   return sql`case when outcome <> 'open' then outcome
     when due_date < ${today}::date then 'overdue'
     when due_date <= ${horizon}::date then 'due'
@@ -63,9 +63,12 @@ export function statusSql(today: string): SQL {
     else 'open' end`
 }
 
-/** Index-friendly condition for one status (due and overdue are ranges on the due_key index). */
+/**
+ * The rows whose promiseStatus() is `status`, as ranges on the due_key index (undated promises are
+ * keyed 'infinity'); held to promiseStatus() by tests/integration/time-rules like statusSql.
+ */
 export function statusCondition(status: PromiseStatus, today: string): SQL {
-  const horizon = addDays(today, dueWindowDays)
+  const horizon = dueHorizon(today)
   switch (status) {
     case 'overdue': return sql`outcome = 'open' and due_key < ${today}::date`
     case 'due': return sql`outcome = 'open' and due_key >= ${today}::date and due_key <= ${horizon}::date`

@@ -59,6 +59,8 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
       },
     },
     return503OnClosing: false,
+    // Migrations and PGlite's start can pass Fastify's default 10 s on a busy 2-core machine; a slow start is not a failed one.
+    pluginTimeout: 120_000,
     // The router's own rejections (a path parameter over 100 characters, a malformed URL) are
     // problem documents too.
     frameworkErrors: (error, request, reply) => sendProblem(request, reply, toProblem(error)),

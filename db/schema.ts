@@ -132,7 +132,6 @@ export const promises = pgTable('promises', {
   assessedFulfilled: integer('assessed_fulfilled'),
   assessedAt: tstz('assessed_at'),
   inheritedFrom: jsonb('inherited_from'),
-  history: jsonb('history').notNull(),
 }, (t) => [
   primaryKey({ columns: [t.tenantId, t.id] }),
   index('promises_outcome_due').on(t.tenantId, t.outcome, t.dueKey, t.id),

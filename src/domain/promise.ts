@@ -38,8 +38,6 @@ export interface PromiseRecord {
   assessedFulfilled: number | null
   assessedAt: string | null
   inheritedFrom: InheritedFrom | null
-  /** Every event of the promise, in world-time order (ids only: the texts stay in the ledger). */
-  history: { type: string; time: string; eventId: string; source: string }[]
 }
 
 export const promiseEventTypes = ['promise.made', 'promise.kept', 'promise.broken', 'promise.renegotiated', 'promise.withdrawn', 'promise.assessed'] as const
@@ -140,13 +138,12 @@ function made(e: Envelope & EventOf<'promise.made'>, journeyId: string): Promise
     madeBy: d.madeBy, madeAt: d.madeAt ?? null, kind: d.kind ?? null, madeTime: e.time,
     dueBy: d.dueBy ?? null, dueAfterStartDays: d.dueAfterStartDays ?? null, dueDate: null,
     outcome: 'open', closedAt: null, brokenCause: null, renegotiations: 0, lastRenegotiationAgreed: null,
-    assessedFulfilled: null, assessedAt: null, inheritedFrom: d.inheritedFrom ?? null, history: [],
+    assessedFulfilled: null, assessedAt: null, inheritedFrom: d.inheritedFrom ?? null,
   }
 }
 
 /** A promise after one of its events (the record is the caller's draft). */
 function apply(p: PromiseRecord, e: Envelope & PromiseEvent): void {
-  p.history.push({ type: e.type, time: e.time, eventId: e.id, source: e.source })
   switch (e.type) {
     case 'promise.kept': case 'promise.broken': case 'promise.withdrawn':
       if (p.outcome !== 'open') return
@@ -194,7 +191,7 @@ export function applyEvents(book: PromiseBook, events: readonly (Envelope & Prom
 
 /** A copy of the book whose records the caller may change. */
 export function draftBook(book: PromiseBook): PromiseBook {
-  return Object.fromEntries(Object.entries(book).map(([id, p]) => [id, { ...p, history: [...p.history] }]))
+  return Object.fromEntries(Object.entries(book).map(([id, p]) => [id, { ...p }]))
 }
 
 /** Every promise of a journey, due dates resolved against its start date, ordered by id. */

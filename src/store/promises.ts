@@ -10,7 +10,7 @@ export type PromiseCounts = Record<PromiseStatus, number>
 const promiseRecordset = sql`"id" text, "journeyId" text, "category" text, "textSource" text, "textEventId" text, "madeBy" text,
   "madeAt" text, "kind" text, "madeTime" timestamptz, "dueBy" date, "dueAfterStartDays" integer, "dueDate" date, "dueKey" date,
   "outcome" text, "closedAt" timestamptz, "brokenCause" text, "renegotiations" integer, "lastRenegotiationAgreed" boolean,
-  "assessedFulfilled" integer, "assessedAt" timestamptz, "inheritedFrom" jsonb, "history" jsonb`
+  "assessedFulfilled" integer, "assessedAt" timestamptz, "inheritedFrom" jsonb`
 
 function promiseRows(promises: readonly PromiseRecord[]): string {
   return JSON.stringify(promises.map((p) => ({
@@ -18,7 +18,7 @@ function promiseRows(promises: readonly PromiseRecord[]): string {
     madeAt: p.madeAt, kind: p.kind, madeTime: p.madeTime, dueBy: p.dueBy, dueAfterStartDays: p.dueAfterStartDays, dueDate: p.dueDate,
     dueKey: p.dueDate ?? 'infinity', outcome: p.outcome, closedAt: p.closedAt, brokenCause: p.brokenCause, renegotiations: p.renegotiations,
     lastRenegotiationAgreed: p.lastRenegotiationAgreed, assessedFulfilled: p.assessedFulfilled, assessedAt: p.assessedAt,
-    inheritedFrom: p.inheritedFrom, history: p.history,
+    inheritedFrom: p.inheritedFrom,
   })))
 }
 
@@ -32,7 +32,7 @@ export function promiseWrites(tenantId: string, inserted: readonly PromiseRecord
     writes.push(sql`
       insert into promises (tenant_id, id, journey_id, category, text_source, text_event_id, made_by, made_at, kind, made_time, due_by,
         due_after_start_days, due_date, due_key, outcome, closed_at, broken_cause, renegotiations, last_renegotiation_agreed,
-        assessed_fulfilled, assessed_at, inherited_from, history)
+        assessed_fulfilled, assessed_at, inherited_from)
       select ${tenantId}, r.* from jsonb_to_recordset(${promiseRows(inserted)}::jsonb) as r(${promiseRecordset})`)
   }
   if (updated.length > 0) {
@@ -41,7 +41,7 @@ export function promiseWrites(tenantId: string, inserted: readonly PromiseRecord
         made_at = r."madeAt", kind = r."kind", made_time = r."madeTime", due_by = r."dueBy", due_after_start_days = r."dueAfterStartDays",
         due_date = r."dueDate", due_key = r."dueKey", outcome = r."outcome", closed_at = r."closedAt", broken_cause = r."brokenCause",
         renegotiations = r."renegotiations", last_renegotiation_agreed = r."lastRenegotiationAgreed", assessed_fulfilled = r."assessedFulfilled",
-        assessed_at = r."assessedAt", inherited_from = r."inheritedFrom", history = r."history"
+        assessed_at = r."assessedAt", inherited_from = r."inheritedFrom"
       from jsonb_to_recordset(${promiseRows(updated)}::jsonb) as r(${promiseRecordset})
       where p.tenant_id = ${tenantId} and p.id = r."id" and p.journey_id = r."journeyId"`)
   }

@@ -130,7 +130,7 @@ function promiseRecord(i: number, c: PromiseCase, dueDate: string | null): Promi
     id: `p-${i}`, journeyId: 'j-1', category: 'development', textRef: { source: 'test:rules', eventId: `e-${i}` }, madeBy: 'm-1',
     madeAt: null, kind: null, madeTime: '2019-01-01T00:00:00.000Z', dueBy: dueDate, dueAfterStartDays: null, dueDate,
     outcome: c.outcome, closedAt: null, brokenCause: null, renegotiations: c.renegotiations, lastRenegotiationAgreed: null,
-    assessedFulfilled: null, assessedAt: null, inheritedFrom: null, history: [],
+    assessedFulfilled: null, assessedAt: null, inheritedFrom: null,
   }
 }
 

@@ -210,7 +210,7 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const after = cursor === undefined ? undefined : decodePromiseCursor(cursor)
     if (cursor !== undefined && !after) throw invalid('the cursor is not valid', [{ path: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
     const today = isoDate(app.config.now())
-    // One statement: BEGIN, the page and COMMIT go out as one round trip.
+    // One statement: the page and COMMIT go out as one round trip after BEGIN's.
     const rows = await inTenant(app.db, tenantId, (tx) => listPromises(tx, app.keyring, tenantId, { ...filters, after, limit, today }), { oneRoundTrip: true })
     const last = rows[rows.length - 1]
     return {

@@ -30,7 +30,7 @@ export interface Tx extends Queryable {
 export interface TransactionOptions {
   /**
    * The work sends all its statements before it first awaits (`sentAll` is implied), so they travel
-   * with BEGIN and COMMIT in one round trip. For reads and single-statement writes.
+   * with COMMIT in one round trip, after BEGIN's own. For reads and single-statement writes.
    */
   oneRoundTrip?: boolean
 }
@@ -97,7 +97,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       run: runOn(client),
       // postgres.js's begin, not a reserved connection: begin also fails the transaction when its
       // connection closes, which a reserved connection does not (requests hung while the database
-      // was down, in tests/faults/database-down). Patched to pipeline BEGIN with the first statements.
+      // was down, in tests/faults/database-down). BEGIN takes a round trip alone: begin awaits it.
       transaction: async <T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions) => {
         let result: Promise<T> | undefined
         // begin sends COMMIT when its callback settles: here when the work has sent everything

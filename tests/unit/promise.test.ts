@@ -2,33 +2,43 @@
 // promises derived from a vacancy and an offer, the perception gap, and due dates that follow a
 // corrected start date. Pure: no database, the day passed in.
 import t from 'tap'
-import type { EventType } from '../../src/domain/catalogue.js'
-import type { EventData, LedgerEvent } from '../../src/domain/ledger-event.js'
+import { hasValidData, validateEventData, type EventData, type JourneyEventType } from '../../src/domain/catalogue.js'
 import {
-  addDays, checkPromiseEvent, foldPromises, hasPerceptionGap, promisesFromOffer, promisesFromVacancy, promiseStatus, type PromiseFacts,
+  addDays, checkPromiseEvent, evolveOutcomes, foldPromises, hasPerceptionGap, promisesFromOffer, promisesFromVacancy, promiseStatus, type PromiseOutcomes,
 } from '../../src/domain/promise.js'
 
 const day = (date: string, hour = 9) => `${date}T${String(hour).padStart(2, '0')}:00:00.000Z`
 
+/** An event's type and data, the data checked against the catalogue: a story never rests on an event the ledger would refuse. */
+function checked<K extends JourneyEventType>(type: K, data: EventData<K>): { type: K; data: EventData<K> } {
+  if (!hasValidData({ type, data })) throw new Error(`test data is not valid for ${type}: ${JSON.stringify(validateEventData(type, data))}`)
+  return { type, data }
+}
+
 let arrival = 0
-function ev(type: EventType, time: string, data: EventData = {}): LedgerEvent {
+function ev<K extends JourneyEventType>(type: K, time: string, data: EventData<K>) {
   arrival += 1
-  return { id: `e-${arrival}`, source: 'test:hris', type, subject: 'j-1', time, data, version: arrival, position: arrival, recordedAt: time, personId: null, sealed: null }
+  return { id: `e-${arrival}`, source: 'test:hris', subject: 'j-1', time, ...checked(type, data), version: arrival, position: arrival, recordedAt: time, personId: null, sealed: null }
 }
 
 t.test('a renegotiation must bring new terms: words or a date', async (t) => {
-  const open = new Map<string, PromiseFacts>([['pr-1', { outcome: 'open' }]])
-  const renegotiate = (data: EventData) => checkPromiseEvent(open, { type: 'promise.renegotiated', subject: 'j-1', time: day('2026-06-01'), data: { promiseId: 'pr-1', ...data } })
+  const open: PromiseOutcomes = { 'pr-1': 'open' }
+  /** The outcomes after the renegotiation, when the rules accept it (they throw otherwise). */
+  const renegotiate = (terms: Omit<EventData<'promise.renegotiated'>, 'promiseId'>) => {
+    const e = { ...checked('promise.renegotiated', { promiseId: 'pr-1', ...terms }), subject: 'j-1', time: day('2026-06-01') }
+    checkPromiseEvent(open, e)
+    return evolveOutcomes(open, e)
+  }
   t.throws(() => renegotiate({ agreedByEmployee: true }), { name: 'ProblemError', status: 400, code: 'validation', extensions: { errors: [{ path: /^\/data$/ }] } }, 'neither')
   t.throws(() => renegotiate({ text: '   ', agreedByEmployee: true }), { name: 'ProblemError', status: 400 }, 'blank words are no new words')
-  t.same(renegotiate({ text: 'Next year instead', agreedByEmployee: false }), { outcome: 'open' }, 'new words')
-  t.same(renegotiate({ dueBy: '2026-06-01', agreedByEmployee: true }), { outcome: 'open' }, 'a new date (today is allowed)')
+  t.same(renegotiate({ text: 'Next year instead', agreedByEmployee: false }), { 'pr-1': 'open' }, 'new words')
+  t.same(renegotiate({ dueBy: '2026-06-01', agreedByEmployee: true }), { 'pr-1': 'open' }, 'a new date (today is allowed)')
 })
 
 t.test('promises derived from an offer and from a vacancy', async (t) => {
-  const offer = { id: 'offer-1', source: 'ats:greenhouse', time: day('2026-05-20'), data: {
+  const offer = { id: 'offer-1', source: 'ats:greenhouse', time: day('2026-05-20'), data: checked('offer.made', {
     madeBy: 'mgr-max', terms: [{ category: 'development', text: 'training budget 2000 EUR', dueAfterStartDays: 90 }, { category: 'compensation', text: 'Bonus', dueBy: '2026-12-31' }],
-  } }
+  }).data }
   const fromOffer = promisesFromOffer('j-1', offer)
   t.same(fromOffer.map((p) => p.data), [
     { promiseId: fromOffer[0]?.promiseId, category: 'development', text: 'training budget 2000 EUR', madeBy: 'mgr-max', madeAt: 'offer', kind: 'transactional', dueAfterStartDays: 90, inheritedFrom: { kind: 'offer', id: 'offer-1', index: 0 } },
@@ -37,9 +47,9 @@ t.test('promises derived from an offer and from a vacancy', async (t) => {
   t.not(fromOffer[0]?.promiseId, fromOffer[1]?.promiseId, 'one id per term')
   t.same(promisesFromOffer('j-1', offer).map((p) => p.promiseId), fromOffer.map((p) => p.promiseId), 'the same offer derives the same ids (a replay names the same promises)')
   t.not(promisesFromOffer('j-2', offer)[0]?.promiseId, fromOffer[0]?.promiseId, 'another journey, other ids')
-  t.equal(promisesFromOffer('j-1', { ...offer, source: 'ats:greenhouse/eu 1', data: { terms: [{ category: 'other', text: 'x' }] } })[0]?.data.madeBy, 'ats:greenhouse-eu-1',
+  t.equal(promisesFromOffer('j-1', { ...offer, source: 'ats:greenhouse/eu 1', data: checked('offer.made', { terms: [{ category: 'other', text: 'x' }] }).data })[0]?.data.madeBy, 'ats:greenhouse-eu-1',
     'without madeBy: the source, made into a key')
-  t.throws(() => promisesFromOffer('j-1', { ...offer, data: { terms: [{ category: 'other', text: 'x', dueBy: '2026-05-19' }] } }),
+  t.throws(() => promisesFromOffer('j-1', { ...offer, data: checked('offer.made', { terms: [{ category: 'other', text: 'x', dueBy: '2026-05-19' }] }).data }),
     { name: 'ProblemError', status: 400, extensions: { errors: [{ path: '/data/terms/0/dueBy' }] } }, 'a term due before the offer')
 
   const fromVacancy = promisesFromVacancy('j-1', { id: 'vac-eng', publishedBy: 'rec-anna', promises: [{ category: 'flexibility', text: 'remote two days a week', dueAfterStartDays: 30 }] })
@@ -59,7 +69,7 @@ t.test('the perception gap: kept by the employer, 2 or lower by the employee', a
 })
 
 t.test('due dates from dueAfterStartDays follow a corrected start date; dueBy does not', async (t) => {
-  const made = (promiseId: string, due: EventData) => ev('promise.made', day('2026-05-26'), { promiseId, category: 'other', text: promiseId, madeBy: 'm-1', ...due })
+  const made = (promiseId: string, due: Pick<EventData<'promise.made'>, 'dueBy' | 'dueAfterStartDays'>) => ev('promise.made', day('2026-05-26'), { promiseId, category: 'other', text: promiseId, madeBy: 'm-1', ...due })
   const history = [
     ev('employee.hired', day('2026-05-25'), { personId: 'p-1', startDate: '2026-07-01' }),
     made('pr-days', { dueAfterStartDays: 7 }),

@@ -1,15 +1,10 @@
-// The journey aggregate. Its state holds two things: the facts the rules judge a new event by
-// (arrival order), and the journey and its promises folded in world-time order, so a backfilled
-// event lands in its place. decide judges an incoming event; evolve applies a stored one. Pure.
-import type { IncomingEvent } from './cloudevent.js'
-import { impossible, invalid } from './errors.js'
-import { byTime, type DomainEvent, type Envelope } from './ledger-event.js'
-import {
-  addMade, applyEvents, checkPromiseEvent, derivedPromiseId, derivedSource, draftBook, evolveOutcomes, isPromiseEvent,
-  promisesFromOffer, promisesFromVacancy, promisesOf, type PromiseBook, type PromiseOutcomes, type PromiseRecord, type VacancyPromiseSource,
-} from './promise.js'
+// The journey aggregate's state and evolve. The state holds the facts the rules judge a new event
+// by (arrival order, journey-rules.ts), and the journey and its promises folded in world-time
+// order, so a backfilled event lands in its place. Pure: the clock is passed in.
+import { byTime, type Envelope } from './ledger-event.js'
+import { checkJourneyEvent, evolveFacts, noJourney, personIdOf, type JourneyEvent, type JourneyFacts } from './journey-rules.js'
+import { addMade, applyEvents, draftBook, isPromiseEvent, promisesOf, type PromiseBook, type PromiseRecord } from './promise.js'
 import { armExperienceSignals, armPromiseSignals, type ArmedSignals } from './signals.js'
-import type { VacancyEvent } from './vacancy.js'
 
 export const stages = ['applied', 'offered', 'hired', 'onboarding', 'active', 'leaving', 'exited', 'closed'] as const
 export type Stage = (typeof stages)[number]
@@ -55,22 +50,6 @@ export interface Journey {
   updatedAt: string
 }
 
-export type JourneyEvent = Exclude<DomainEvent, VacancyEvent>
-type IncomingJourneyEvent = Extract<IncomingEvent, { type: JourneyEvent['type'] }>
-
-/** What the rules need to know, in arrival order. */
-export interface JourneyFacts {
-  exists: boolean
-  personId: string | null
-  vacancyId: string | null
-  hired: boolean
-  exitAnnounced: boolean
-  exited: boolean
-  promises: PromiseOutcomes
-}
-
-export const noJourney: JourneyFacts = { exists: false, personId: null, vacancyId: null, hired: false, exitAnnounced: false, exited: false, promises: {} }
-
 export interface JourneyState {
   kind: 'journey'
   facts: JourneyFacts
@@ -84,85 +63,6 @@ export interface JourneyState {
 }
 
 export const newJourney: JourneyState = { kind: 'journey', facts: noJourney, journey: null, promises: {}, lastTime: null }
-
-type Judged = Pick<Envelope, 'subject' | 'time'> & JourneyEvent
-
-const personIdOf = (e: JourneyEvent): string | undefined =>
-  e.type === 'candidate.applied' || e.type === 'employee.hired' ? e.data.personId : undefined
-
-/** Throws the rule a new event breaks. */
-export function checkJourneyEvent(facts: JourneyFacts, event: Judged): void {
-  const { type, subject } = event
-  const personId = personIdOf(event)
-  if (!facts.exists) {
-    if (type !== 'candidate.applied' && type !== 'employee.hired') {
-      throw impossible('journey-unknown', `journey ${subject} does not exist: its first event must be candidate.applied or employee.hired`)
-    }
-    if (!personId) throw invalid(`${type} opens journey ${subject} and needs personId`, [{ path: '/data/personId', message: 'is required when the journey is new' }])
-  } else if (personId && facts.personId && personId !== facts.personId) {
-    throw impossible('person-mismatch', `journey ${subject} belongs to person ${facts.personId}, not ${personId}`)
-  }
-  if (isPromiseEvent(event)) return checkPromiseEvent(facts.promises, event)
-  switch (type) {
-    case 'employee.hired':
-      if (facts.exited) throw impossible('hire-after-exit', `journey ${subject} has exited; a rehire is a new journey with the same personId`)
-      return
-    case 'onboarding.completed':
-      if (!facts.hired) throw impossible('onboarding-before-hire', `journey ${subject} has no employee.hired`)
-      return
-    case 'exit.announced': case 'employee.exited':
-      if (facts.exited) throw impossible('second-exit', `journey ${subject} has already exited`)
-      if (!facts.hired) throw impossible('exit-before-hire', `journey ${subject} was never hired`)
-      return
-    default:
-  }
-}
-
-/** The facts after an event (one that passed checkJourneyEvent, or one stored before). */
-export function evolveFacts(facts: JourneyFacts, event: JourneyEvent): JourneyFacts {
-  const next = {
-    ...facts, exists: true, personId: facts.personId ?? personIdOf(event) ?? null,
-    vacancyId: facts.vacancyId ?? (event.type === 'candidate.applied' ? event.data.vacancyId ?? null : null),
-  }
-  if (isPromiseEvent(event)) return { ...next, promises: evolveOutcomes(facts.promises, event) }
-  switch (event.type) {
-    case 'employee.hired': return { ...next, hired: true }
-    case 'exit.announced': return { ...next, exitAnnounced: true }
-    case 'employee.exited': return { ...next, exited: true }
-    default: return next
-  }
-}
-
-/** The vacancy whose promises this event would make the journey inherit (its first hire), if any: decide needs it. */
-export function vacancyToInherit(state: JourneyState, event: IncomingEvent): string | null {
-  return event.type === 'employee.hired' && !state.facts.hired ? state.facts.vacancyId : null
-}
-
-/**
- * Judges an incoming event: the events to store (itself, with a promiseId made when absent, and
- * the promises it brings: an offer's terms, at the first hire the vacancy's), or a thrown problem.
- */
-export function decideJourney(state: JourneyState, incoming: IncomingJourneyEvent, vacancy: VacancyPromiseSource | null): IncomingJourneyEvent[] {
-  const event = withPromiseId(incoming)
-  const derived = event.type === 'offer.made' ? promisesFromOffer(event.subject, event)
-    : event.type === 'employee.hired' && vacancy && vacancyToInherit(state, event) === vacancy.id ? promisesFromVacancy(event.subject, vacancy) : []
-  const decided: IncomingJourneyEvent[] = [event, ...derived.map((d) => ({
-    ...event, id: `derived:${d.promiseId}`, source: derivedSource, type: 'promise.made' as const, data: d.data, expectedVersion: undefined, index: -1,
-  }))]
-  // The derived promises pass the same rules (an offer sent twice under two ids may not promise twice).
-  let facts = state.facts
-  for (const e of decided) {
-    checkJourneyEvent(facts, e)
-    facts = evolveFacts(facts, e)
-  }
-  return decided
-}
-
-/** A promise.made without a promiseId gets one derived from its source + id, so a retry names the same promise. */
-function withPromiseId(event: IncomingJourneyEvent): IncomingJourneyEvent {
-  if (event.type !== 'promise.made' || event.data.promiseId !== undefined) return event
-  return { ...event, data: { ...event.data, promiseId: derivedPromiseId(event.source, event.id) } }
-}
 
 // ---- evolve (world-time order) ----
 
@@ -206,7 +106,7 @@ function applyToJourney(j: Journey, e: Envelope & JourneyEvent): void {
   if (e.recordedAt > j.updatedAt) j.updatedAt = e.recordedAt
   const personId = personIdOf(e)
   if (personId && !j.personId) j.personId = personId
-  const exp = j.experience
+  applyToExperience(j.experience, e)
   switch (e.type) {
     case 'candidate.applied':
       j.vacancyId = e.data.vacancyId ?? j.vacancyId
@@ -230,9 +130,7 @@ function applyToJourney(j: Journey, e: Envelope & JourneyEvent): void {
     case 'onboarding.completed':
       return enter(j, 'active', e.time)
     case 'role.changed':
-      place(j, e.data)
-      exp.lastRoleChangeAt = e.time
-      return
+      return place(j, e.data)
     case 'exit.announced':
       j.exitKind = e.data.kind
       j.lastDay = e.data.lastDay ?? j.lastDay
@@ -242,6 +140,16 @@ function applyToJourney(j: Journey, e: Envelope & JourneyEvent): void {
       j.exitedAt = e.time
       j.regrettable = e.data.regrettable ?? j.regrettable
       return enter(j, 'exited', e.time)
+    default:
+  }
+}
+
+/** Applies one event, in world-time order, to the experience of a journey draft. */
+function applyToExperience(exp: Experience, e: Envelope & JourneyEvent): void {
+  switch (e.type) {
+    case 'role.changed':
+      exp.lastRoleChangeAt = e.time
+      return
     case 'pulse.answered': {
       exp.latestPulse = { time: e.time, ...e.data }
       if (e.data.expectationsMet !== undefined) addReading(exp, { time: e.time, value: e.data.expectationsMet, source: 'pulse' })

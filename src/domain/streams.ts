@@ -1,7 +1,8 @@
 // A stream's aggregate, whatever its kind: the one entry the command handler and the rebuild call.
 // Journeys and vacancies each keep their rules and folds in their own module.
 import type { IncomingEvent } from './cloudevent.js'
-import { decideJourney, evolveJourney, foldJourneyState, newJourney, vacancyToInherit, type JourneyEvent, type JourneyState } from './journey.js'
+import { evolveJourney, foldJourneyState, newJourney, type JourneyState } from './journey.js'
+import { decideJourney, vacancyToInherit, type JourneyEvent } from './journey-rules.js'
 import type { LedgerEvent } from './ledger-event.js'
 import type { VacancyPromiseSource } from './promise.js'
 import { decideVacancy, evolveVacancyState, foldVacancyState, isVacancyEvent, newVacancy, type VacancyState } from './vacancy.js'
@@ -24,7 +25,7 @@ function wrongStream(state: StreamState, type: string): Error {
 
 /** The vacancy whose promises deciding this event needs (see decide), if any. */
 export function vacancyNeeded(state: StreamState, event: IncomingEvent): string | null {
-  return state.kind === 'journey' ? vacancyToInherit(state, event) : null
+  return state.kind === 'journey' ? vacancyToInherit(state.facts, event) : null
 }
 
 /** Judges an incoming event against its stream's state: the events to store, or a thrown problem. */
@@ -33,7 +34,7 @@ export function decide(state: StreamState, event: IncomingEvent, vacancy: Vacanc
     decideVacancy(state, event)
     return [event]
   }
-  if (state.kind === 'journey' && isJourneyEvent(event)) return decideJourney(state, event, vacancy)
+  if (state.kind === 'journey' && isJourneyEvent(event)) return decideJourney(state.facts, event, vacancy)
   throw wrongStream(state, event.type)
 }
 

@@ -1,6 +1,6 @@
 // Builders of typed events for the pure domain's tests.
 import { hasValidData, validateEventData, type EventData, type JourneyEventType } from '../../src/domain/catalogue.js'
-import type { JourneyEvent } from '../../src/domain/journey.js'
+import type { JourneyEvent } from '../../src/domain/journey-rules.js'
 import type { Envelope } from '../../src/domain/ledger-event.js'
 
 /** A stored event of a journey. */

@@ -4,10 +4,8 @@ import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import t from 'tap'
 import { type EventData, type PromiseCategory } from '../../src/domain/catalogue.js'
-import {
-  checkJourneyEvent, evolveJourney, foldJourneyState, newJourney, projectJourney,
-  type JourneyEvent, type JourneyFacts, type JourneyState,
-} from '../../src/domain/journey.js'
+import { evolveJourney, foldJourneyState, newJourney, projectJourney, type JourneyState } from '../../src/domain/journey.js'
+import { checkJourneyEvent, type JourneyEvent, type JourneyFacts } from '../../src/domain/journey-rules.js'
 import { ProblemError } from '../../src/domain/errors.js'
 import type { Envelope } from '../../src/domain/ledger-event.js'
 import { addDays, type Outcome } from '../../src/domain/promise.js'

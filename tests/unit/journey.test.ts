@@ -2,10 +2,8 @@
 import t from 'tap'
 import { hasValidData, type EventData, type JourneyEventType } from '../../src/domain/catalogue.js'
 import { checked, type Judged, type Stored } from '../helpers/domain-events.js'
-import {
-  checkJourneyEvent, effectiveStage, evolveFacts, expectationsTrend, foldJourney, noJourney, 
-  type Journey, type JourneyFacts, type Point,
-} from '../../src/domain/journey.js'
+import { effectiveStage, expectationsTrend, foldJourney, type Journey, type Point } from '../../src/domain/journey.js'
+import { checkJourneyEvent, evolveFacts, noJourney, type JourneyFacts } from '../../src/domain/journey-rules.js'
 import type { Envelope } from '../../src/domain/ledger-event.js'
 import {
   checkPromiseEvent, evolveOutcomes, foldPromises, promiseStatus,

@@ -55,6 +55,8 @@ export const events = pgTable('events', {
   // `data` those fields stand as null. Erasure destroys the key, leaving only ciphertext.
   sealed: text('sealed'),
   recordedAt: tstz('recorded_at').notNull().default(sql`now()`),
+  // The id of the API key that wrote it (null: the service's own tools, e.g. `journey seed`).
+  writtenBy: text('written_by'),
 }, (t) => [
   primaryKey({ columns: [t.tenantId, t.position] }),
   uniqueIndex('events_source_id').on(t.tenantId, t.source, t.id),
@@ -147,6 +149,8 @@ export const idempotencyKeys = pgTable('idempotency_keys', {
   statusCode: integer('status_code'),
   // The first response, sealed under the master key (it may hold personal fields).
   response: text('response'),
+  // The first response carried a secret (a new API key, a tenant's admin key): it is not stored, and a replay is refused.
+  secretWithheld: boolean('secret_withheld').notNull().default(false),
   personId: text('person_id'),
   createdAt: tstz('created_at').notNull().default(sql`now()`),
   completedAt: tstz('completed_at'),

@@ -19,18 +19,18 @@ export const apiKeySchemas = [ApiKeySchema]
 const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/v1/api-keys', {
-    config: { scope: 'admin' },
+    config: { scope: 'admin', carriesSecret: true },
     schema: {
       tags: ['api-keys'],
       summary: 'Create an API key',
-      description: 'Returns the key once; only its hash is stored.',
+      description: 'Returns the key once; only its hash is stored. A retry with the same `Idempotency-Key` after a success gets 409 `secret-not-replayable`: the key is never stored for replay (list keys to find it, revoke it if it was lost).',
       body: Type.Object({
         name: Type.String({ minLength: 1, maxLength: 200 }),
         scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: scopes.length, uniqueItems: true }),
       }, { additionalProperties: false, examples: [{ name: 'HRIS sync', scopes: ['events:write', 'events:read'] }] }),
       response: {
         201: Type.Object({ id: Type.String(), name: Type.String(), scopes: Type.Array(ScopeSchema), createdAt: Type.String({ format: 'date-time' }), key: Type.String({ description: 'Shown once.' }) }, { title: 'CreatedApiKey' }),
-        ...problemResponses(),
+        ...problemResponses(409),
       },
     },
   }, async (request, reply) => {

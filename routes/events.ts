@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import Type from 'typebox'
 import { CloudEventSchema, parseEvents, maxBatch } from '../src/domain/cloudevent.js'
 import { eventTypes, keyPattern } from '../src/domain/catalogue.js'
@@ -24,6 +25,7 @@ export const StoredEventSchema = Type.Object({
   position: Type.Integer({ description: 'Position in the tenant\'s ledger (increasing, not gap-free).' }),
   recordedtime: Type.String({ format: 'date-time', description: 'When the ledger stored it.' }),
   erased: Type.Optional(Type.Boolean({ description: 'true when the person was erased: the personal fields of `data` are null for good.' })),
+  writtenBy: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'The id of the API key that wrote it (null: written by the service\'s own tools). Shown to keys with `admin` scope only.' })),
 }, { $id: 'StoredEvent', title: 'StoredEvent', description: 'A CloudEvent as stored in the ledger, with its stream version and ledger position.' })
 
 const AppendResultSchema = Type.Object({
@@ -33,13 +35,17 @@ const AppendResultSchema = Type.Object({
   streamVersion: Type.Optional(Type.Integer({ description: 'The stream\'s version after this append, including promises the ledger derived (an offer\'s terms, a vacancy\'s promises): pass it as the next `expectedversion`. Absent on duplicates.' })),
 }, { $id: 'AppendResult', title: 'AppendResult' })
 
-export function toCloudEvent(e: RecordedEvent) {
+/** A stored event as reads show it; who wrote it only to keys with `admin` scope (`showWriter`). */
+export function toCloudEvent(e: RecordedEvent, showWriter: boolean) {
   return {
     specversion: '1.0' as const, id: e.id, source: e.source, type: e.type, subject: e.subject, time: e.time,
     datacontenttype: 'application/json' as const, data: e.data, version: e.version, position: e.position, recordedtime: e.recordedAt,
-    ...(e.erased ? { erased: true } : {}),
+    ...(e.erased ? { erased: true } : {}), ...(showWriter ? { writtenBy: e.writtenBy ?? null } : {}),
   }
 }
+
+/** Whether a reader sees who wrote each event: the tenant's admins do. */
+export const seesWriters = (request: FastifyRequest): boolean => principalOf(request).scopes.includes('admin')
 
 const FeedPage = Type.Object({
   data: Type.Array(Type.Ref('StoredEvent')),
@@ -71,9 +77,9 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request, reply) => {
     if (request.validationError && request.validationError.validationContext !== 'body') throw request.validationError
-    const { tenantId } = principalOf(request)
-    const events = parseEvents(request.body, app.config.now())
-    const results = await app.ledger.append(tenantId, events, { batch: Array.isArray(request.body) })
+    const { tenantId, keyId } = principalOf(request)
+    const events = parseEvents(request.body, { now: app.config.now() })
+    const results = await app.ledger.append(tenantId, events, { batch: Array.isArray(request.body), writtenBy: keyId })
     const duplicates = results.filter((r) => r.duplicate).length
     app.metrics.eventsAppended.inc({ outcome: 'stored' }, results.length - duplicates)
     if (duplicates > 0) app.metrics.eventsAppended.inc({ outcome: 'duplicate' }, duplicates)
@@ -105,7 +111,8 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const read = await readFeed(tx, tenantId, { after: position, type, subject, limit })
       return { ...read, events: await openEvents(tx, app.keyring, tenantId, read.events) }
     })
-    return { data: page.events.map(toCloudEvent), nextCursor: page.next ? encodeCursor(page.next) : null }
+    const showWriter = seesWriters(request)
+    return { data: page.events.map((e) => toCloudEvent(e, showWriter)), nextCursor: page.next ? encodeCursor(page.next) : null }
   })
 
   app.get('/v1/journeys/:journeyId/events', {
@@ -129,7 +136,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     })
     const last = events[events.length - 1]
     return {
-      data: events.map(toCloudEvent),
+      data: events.map((e) => toCloudEvent(e, seesWriters(request))),
       nextCursor: last && events.length === limit ? encodeNumberCursor(last.version) : null,
     }
   })

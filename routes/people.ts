@@ -10,7 +10,7 @@ import { destroyPersonKey, openEvents } from '../src/store/keyring.js'
 import { readCountedJourneys } from '../src/store/journeys.js'
 import { eventsOfPerson, journeyIdsOfPerson, personKeyState } from '../src/store/people.js'
 import { listPromises } from '../src/store/promises.js'
-import { toCloudEvent } from './events.js'
+import { seesWriters, toCloudEvent } from './events.js'
 import { journeyView } from './journeys.js'
 import { promiseView } from './promises.js'
 import { Key, problemResponses } from './schemas.js'
@@ -79,7 +79,7 @@ const peopleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       await writeAudit(tx, tenantId, { actor: principal.keyId, action: 'person.exported', targetType: 'person', targetId: personId, details: { journeys: p.ids.length, events: events.length } })
       return {
         personId, exportedAt: p.now.toISOString(), erased: Boolean(p.key?.erasedAt), erasedAt: p.key?.erasedAt ?? null,
-        journeys: p.journeys, promises: promises.map(promiseView), events: events.map(toCloudEvent),
+        journeys: p.journeys, promises: promises.map(promiseView), events: events.map((e) => toCloudEvent(e, seesWriters(request))),
       }
     })
   })

@@ -14,7 +14,7 @@ import { readJourneyTimeline } from '../src/store/events.js'
 import { openEvents, type Keyring } from '../src/store/keyring.js'
 import { readJourney } from '../src/store/journeys.js'
 import { journeysOfPromises, listPromises, readPromise, type PromiseRow } from '../src/store/promises.js'
-import { toCloudEvent } from './events.js'
+import { seesWriters, toCloudEvent } from './events.js'
 import { Key, ListQuery, problemResponses } from './schemas.js'
 
 const nullable = (schema: TSchema) => Type.Union([schema, Type.Null()])
@@ -63,7 +63,7 @@ export function promiseView(p: PromiseRow) {
   }
 }
 
-async function promiseDetail(tx: Tx, keyring: Keyring, tenantId: string, id: string, now: Date) {
+async function promiseDetail(tx: Tx, keyring: Keyring, tenantId: string, id: string, now: Date, showWriter: boolean) {
   const row = await readPromise(tx, keyring, tenantId, id, isoDate(now))
   if (!row) throw notFound(`no promise ${id}`)
   const history = await openEvents(tx, keyring, tenantId, await readJourneyTimeline(tx, tenantId, row.journeyId, { types: promiseEventTypes, promiseId: id }))
@@ -73,7 +73,7 @@ async function promiseDetail(tx: Tx, keyring: Keyring, tenantId: string, id: str
     ...promiseView(row),
     employerView: { outcome: row.status, closedAt: row.closedAt },
     employeeComment: typeof comment === 'string' ? comment : null,
-    history: history.map(toCloudEvent),
+    history: history.map((e) => toCloudEvent(e, showWriter)),
   }
 }
 
@@ -138,9 +138,9 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
     })
     request.responsePersonId = journey.personId
     const data = { ...record(body), promiseId }
-    const events = parseEvents({ specversion: '1.0', id: eventId(request), source: apiSource(request), type, subject: journey.id, time: now.toISOString(), data }, now)
-    await pointIntoBody(() => app.ledger.append(tenantId, events, { batch: false }))
-    return inTenant(app.db, tenantId, (tx) => promiseDetail(tx, app.keyring, tenantId, promiseId, now))
+    const events = parseEvents({ specversion: '1.0', id: eventId(request), source: apiSource(request), type, subject: journey.id, time: now.toISOString(), data }, { now, ownSources: true })
+    await pointIntoBody(() => app.ledger.append(tenantId, events, { batch: false, writtenBy: principalOf(request).keyId }))
+    return inTenant(app.db, tenantId, (tx) => promiseDetail(tx, app.keyring, tenantId, promiseId, now, seesWriters(request)))
   }
 
   app.post('/v1/journeys/:journeyId/promises', {
@@ -185,7 +185,7 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const { tenantId } = principalOf(request)
-    return inTenant(app.db, tenantId, (tx) => promiseDetail(tx, app.keyring, tenantId, request.params.promiseId, app.config.now()))
+    return inTenant(app.db, tenantId, (tx) => promiseDetail(tx, app.keyring, tenantId, request.params.promiseId, app.config.now(), seesWriters(request)))
   })
 
   app.get('/v1/promises', {

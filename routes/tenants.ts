@@ -15,11 +15,11 @@ export const tenantSchemas = [TenantSchema]
 const tenantRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/v1/tenants', {
-    config: { scope: 'operator' },
+    config: { scope: 'operator', carriesSecret: true },
     schema: {
       tags: ['tenants'],
       summary: 'Create a tenant (operator key)',
-      description: 'Needs `JOURNEY_OPERATOR_KEY` as the bearer key. Returns the tenant\'s admin key once; it is stored only as a hash.',
+      description: 'Needs `JOURNEY_OPERATOR_KEY` as the bearer key. Returns the tenant\'s admin key once; it is stored only as a hash. A retry with the same `Idempotency-Key` after a success gets 409 `secret-not-replayable`: the key is never stored for replay.',
       body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false, examples: [{ name: 'Acme' }] }),
       response: {
         201: Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String({ format: 'date-time' }), adminKey: Type.String({ description: 'Shown once.' }) }, { title: 'CreatedTenant' }),

@@ -61,7 +61,10 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     return503OnClosing: false,
     // Migrations and PGlite's start can pass Fastify's default 10 s on a busy 2-core machine; a slow start is not a failed one.
     pluginTimeout: 120_000,
-    // The router's own rejections (a path parameter over 100 characters, a malformed URL) are
+    // Keys are up to 128 characters, and a client may percent-encode every one of them (`:` and `@`
+    // as %3A, %40): the router measures the raw segment, the schemas the decoded key.
+    maxParamLength: 3 * 128,
+    // The router's own rejections (a path parameter too long even encoded, a malformed URL) are
     // problem documents too.
     frameworkErrors: (error, request, reply) => sendProblem(request, reply, toProblem(error)),
   }).withTypeProvider<TypeBoxTypeProvider>()

@@ -40,6 +40,8 @@ export interface IncomingEnvelope {
   expectedVersion?: number
   /** Index in the request's batch, for problem paths. */
   index: number
+  /** The id of the API key that sent it, stamped by the ledger (never by the client). */
+  writtenBy?: string | null
 }
 
 /** A valid CloudEvent, its data typed by its type. */
@@ -48,7 +50,18 @@ export type IncomingEvent = IncomingEnvelope & TypedData
 // Allow some clock skew between systems; an event from the future beyond that cannot have happened yet.
 const maxFutureSkewMs = 24 * 60 * 60 * 1000
 
-function parseOne(raw: unknown, index: number, prefix: string, now: Date): { event?: IncomingEvent; errors: FieldProblem[] } {
+/** Sources the service writes under itself (derived promises, the promise actions): a client that claimed one would misattribute its events. */
+export function isServiceSource(source: string): boolean {
+  return source === 'journey-ledger' || source.startsWith('idem:') || source.startsWith('api:')
+}
+
+export interface ParseOptions {
+  now: Date
+  /** The events are the service's own (the promise actions): its own sources are allowed. */
+  ownSources?: boolean
+}
+
+function parseOne(raw: unknown, index: number, prefix: string, { now, ownSources = false }: ParseOptions): { event?: IncomingEvent; errors: FieldProblem[] } {
   const errors: FieldProblem[] = []
   if (!checkEnvelope.Check(raw)) {
     for (const e of checkEnvelope.Errors(raw)) {
@@ -68,8 +81,9 @@ function parseOne(raw: unknown, index: number, prefix: string, now: Date): { eve
     }
     return { errors }
   }
+  if (!ownSources && isServiceSource(raw.source)) errors.push({ path: `${prefix}/source`, message: 'is reserved for the service itself (journey-ledger, api:..., idem:...)' })
   const type = raw.type
-  if (!isEventType(type)) return { errors: [{ path: `${prefix}/type`, message: 'is not a catalogue event type' }] }
+  if (!isEventType(type)) return { errors: [...errors, { path: `${prefix}/type`, message: 'is not a catalogue event type' }] }
   const typed = { type, data: raw.data ?? {} }
   const valid = hasValidData(typed)
   if (!valid) for (const e of validateEventData(type, typed.data)) errors.push({ path: `${prefix}/data${e.path}`, message: e.message })
@@ -105,7 +119,7 @@ function unstorableStrings(value: unknown, path: string, out: string[] = []): st
  * Parses one CloudEvent or a batch. Every problem of every event is reported at once, with paths
  * into the body (`/3/data/promiseId` in a batch, `/data/promiseId` for a single event).
  */
-export function parseEvents(body: unknown, now: Date): IncomingEvent[] {
+export function parseEvents(body: unknown, options: ParseOptions): IncomingEvent[] {
   const batch = Array.isArray(body)
   const items: unknown[] = batch ? body : [body]
   if (items.length === 0) throw invalid('a batch needs at least one event', [{ path: '', message: 'must not be empty' }])
@@ -113,7 +127,7 @@ export function parseEvents(body: unknown, now: Date): IncomingEvent[] {
   const events: IncomingEvent[] = []
   const errors: FieldProblem[] = []
   items.forEach((item, index) => {
-    const parsed = parseOne(item, index, batch ? `/${index}` : '', now)
+    const parsed = parseOne(item, index, batch ? `/${index}` : '', options)
     errors.push(...parsed.errors)
     if (parsed.event) events.push(parsed.event)
   })

@@ -25,6 +25,8 @@ export interface Envelope {
   sealed: string | null
   /** Set on read when the person was erased: the personal fields stay null for good. */
   erased?: boolean
+  /** The id of the API key that wrote it; null for the service's own tools. */
+  writtenBy?: string | null
 }
 
 export type LedgerEvent = Envelope & DomainEvent

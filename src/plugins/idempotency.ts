@@ -11,6 +11,10 @@ import { claimKeys, completeKeys, expireKeys, readClaim, releaseKey, type ClaimR
 import { problemContentType } from './errors.js'
 
 declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route's success response carries a secret (a key shown once): it is never stored for replay. */
+    carriesSecret?: boolean
+  }
   interface FastifyRequest {
     idempotencyKey: string | null
     /** The person a response is about, set by routes whose responses carry personal fields. */
@@ -79,6 +83,10 @@ async function idempotencyPlugin(app: FastifyInstance) {
       throw new ProblemError(422, 'idempotency-key-reused', 'Idempotency-Key reused', 'this Idempotency-Key was used with another request body')
     }
     if (claim.state === 'in-flight') throw conflict('idempotency-in-flight', 'Request in flight', 'a request with this Idempotency-Key is still running; retry later')
+    if (claim.state === 'replay' && claim.secretWithheld) {
+      throw conflict('secret-not-replayable', 'Secret not replayable',
+        'the first request with this Idempotency-Key succeeded, and its response carried a secret, which is never stored: list what it created to find it, and revoke it if its secret was lost')
+    }
     if (claim.state === 'replay') {
       reply.header('idempotent-replayed', 'true')
       reply.code(claim.statusCode).type(claim.statusCode >= 400 ? problemContentType : 'application/json')
@@ -123,12 +131,13 @@ async function idempotencyPlugin(app: FastifyInstance) {
       await recordOutcome(`${tenantId}/${key}`, () => inTenant(app.db, tenantId, (tx) => releaseKey(tx, tenantId, key), { oneRoundTrip: true }))
       return payload
     }
-    const body: unknown = typeof payload === 'string' && payload.length > 0 ? JSON.parse(payload) : null
-    const sealed = body === null ? null : app.keyring.sealRecord(body, aad(tenantId, key))
     const { statusCode } = reply
+    const secretWithheld = statusCode < 400 && request.routeOptions.config.carriesSecret === true
+    const body: unknown = typeof payload === 'string' && payload.length > 0 && !secretWithheld ? JSON.parse(payload) : null
+    const sealed = body === null ? null : app.keyring.sealRecord(body, aad(tenantId, key))
     const personId = request.responsePersonId
     await recordOutcome(`${tenantId}/${key}`, async () => {
-      await outcomes.submit(tenantId, { key, statusCode, sealedResponse: sealed, personId })
+      await outcomes.submit(tenantId, { key, statusCode, sealedResponse: sealed, secretWithheld, personId })
     })
     return payload
   })

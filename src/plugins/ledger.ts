@@ -7,8 +7,11 @@ import { appendGroups } from '../store/append-groups.js'
 import type { AppendResult } from '../store/record-events.js'
 
 export interface Ledger {
-  /** Records the events (atomically) and answers once they are committed; `batch`: problems point at an index. */
-  append(tenantId: string, events: readonly IncomingEvent[], options: { batch: boolean }): Promise<AppendResult[]>
+  /**
+   * Records the events (atomically) and answers once they are committed; `batch`: problems point at
+   * an index; `writtenBy`: the id of the key that sent them, stored with each.
+   */
+  append(tenantId: string, events: readonly IncomingEvent[], options: { batch: boolean; writtenBy: string }): Promise<AppendResult[]>
 }
 
 declare module 'fastify' {
@@ -20,7 +23,9 @@ declare module 'fastify' {
 async function ledgerPlugin(app: FastifyInstance) {
   // Concurrent appends share transactions (group commit); its knobs are configuration.
   const groups = appendGroups(app.db, app.keyring, app.config.appendGroups)
-  app.decorate('ledger', { append: (tenantId, events, { batch }) => groups.submit(tenantId, { events, batch }) } satisfies Ledger)
+  app.decorate('ledger', {
+    append: (tenantId, events, { batch, writtenBy }) => groups.submit(tenantId, { events: events.map((e) => ({ ...e, writtenBy })), batch }),
+  } satisfies Ledger)
 }
 
 export default fp(ledgerPlugin, { name: 'ledger', dependencies: ['db', 'keyring'] })

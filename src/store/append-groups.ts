@@ -11,6 +11,7 @@ import type { Keyring } from './keyring.js'
 import { retryOnDuplicate } from './retry.js'
 
 export interface AppendRequest {
+  /** Stamped with the id of the key that sent them (writtenBy). */
   events: readonly IncomingEvent[]
   /** The request sent an array: its problems point at an index. */
   batch: boolean

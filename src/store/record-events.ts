@@ -231,7 +231,7 @@ async function sealRows(tx: Tx, tenantId: string, keyring: Keyring, appended: Ba
     const sealed = secret && key ? keyring.sealFields(key, secret, sealAad(tenantId, event.source, event.id)) : null
     return {
       streamKind, subject: event.subject, version: event.version, id: event.id, source: event.source, type: event.type, time: event.time,
-      data: secret && !personId ? event.data : clear, personId, sealed,
+      data: secret && !personId ? event.data : clear, personId, sealed, writtenBy: event.writtenBy ?? null,
     }
   })
 }

@@ -28,7 +28,7 @@ export async function seedPopulation(db: Db, keyring: Keyring, options: SeedOpti
   let analyzeAt = 5_000
   const population = generatePopulation({ journeys: options.journeys, seed: options.seed, now })
   for (const batch of populationBatches(population, options.batchSize ?? 500)) {
-    const events = parseEvents(batch, now)
+    const events = parseEvents(batch, { now })
     const results = await inTenant(db, tenantId, (tx) => recordEvents(tx, tenantId, events, { batch: true, keyring, last: true }))
     report.events += results.length
     report.duplicates += results.filter((r) => r.duplicate).length

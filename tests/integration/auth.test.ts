@@ -142,11 +142,33 @@ t.test('tenants: the operator key creates and lists them; each new tenant gets a
   expectProblem(t, await createTenant({ name }, operatorKey), 409, { code: 'tenant-exists' })
   expectProblem(t, await createTenant({ name: '' }, operatorKey), 400)
 
-  // the contract: every POST accepts Idempotency-Key, and a retry gets the first response (with the admin key shown once)
+  // the contract: a response that carried a secret is never stored, and its replay answers 409 secret-not-replayable
   const retried = `Retry ${randomBytes(4).toString('hex')}`
   const once = await createTenant({ name: retried }, operatorKey, { 'idempotency-key': 'create-retry' })
   t.equal(once.statusCode, 201)
   const again = await createTenant({ name: retried }, operatorKey, { 'idempotency-key': 'create-retry' })
-  t.equal(again.statusCode, 201, 'the retry is answered with the first response')
-  t.equal(again.headers['idempotent-replayed'], 'true', 'marked as a replay')
+  expectProblem(t, again, 409, { code: 'secret-not-replayable' })
+  t.notOk(again.body.includes(once.json<CreatedTenant>().adminKey), 'the admin key is not in the answer')
+  t.same(await storedResponses(app, once.json<CreatedTenant>().adminKey), [], 'nor anywhere in the stored responses')
+})
+
+/** The sealed responses the service keeps for replay, opened: none may hold `secret`. */
+async function storedResponses(app: TestApp, secret: string): Promise<string[]> {
+  const rows = await inSystem(app.app.db, (tx) => query<{ tenantId: string; key: string; response: string | null }>(tx, sql`
+    select tenant_id as "tenantId", key, response from idempotency_keys where response is not null`))
+  return rows.map((r) => JSON.stringify(app.app.keyring.openRecord(r.response ?? '', `idempotency/${r.tenantId}/${r.key}`))).filter((body) => body.includes(secret))
+}
+
+t.test('a new API key is shown once: a retry with the same Idempotency-Key answers 409 secret-not-replayable, and nothing stored holds the key', async (t) => {
+  const app = await buildTestApp(t)
+  const create = () => app.request({ method: 'POST', url: '/v1/api-keys', payload: { name: 'sync', scopes: ['events:write'] }, headers: { 'idempotency-key': 'key-once' } })
+  const first = await create()
+  t.equal(first.statusCode, 201)
+  const { key, id } = first.json<CreatedKey>()
+  const retry = await create()
+  expectProblem(t, retry, 409, { code: 'secret-not-replayable' })
+  t.notOk(retry.body.includes(key), 'the key is not in the answer')
+  t.same(await storedResponses(app, key), [], 'nor in any stored response')
+  t.same((await getOk<Page<{ id: string }>>(app, '/v1/api-keys')).data.filter((k) => k.id === id).length, 1, 'one key was created, not two')
+
 })

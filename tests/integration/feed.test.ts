@@ -34,7 +34,7 @@ t.test('an event whose transaction commits late is read after it commits, not sk
   const appended = latch()
   const commit = latch()
   const transactionA = inTenant(other.db, app.tenantId, async (tx) => {
-    const results = await recordEvents(tx, app.tenantId, parseEvents(eventA, app.clock.now()), { batch: false, keyring: app.app.keyring })
+    const results = await recordEvents(tx, app.tenantId, parseEvents(eventA, { now: app.clock.now() }), { batch: false, keyring: app.app.keyring })
     appended.open()
     await commit.opened
     return results
@@ -73,7 +73,7 @@ t.test('a transaction that rolls back leaves no trace in the feed', postgresOnly
   const appended = latch()
   const abort = latch()
   const transactionA = inTenant(other.db, app.tenantId, async (tx) => {
-    await recordEvents(tx, app.tenantId, parseEvents(ce('candidate.applied', 'j-a', { personId: 'p-a' }), app.clock.now()), { batch: false, keyring: app.app.keyring })
+    await recordEvents(tx, app.tenantId, parseEvents(ce('candidate.applied', 'j-a', { personId: 'p-a' }), { now: app.clock.now() }), { batch: false, keyring: app.app.keyring })
     appended.open()
     await abort.opened
     throw new Error('rolled back on purpose')

@@ -34,7 +34,7 @@ t.test('every event is a valid CloudEvent, in a valid order, and none is after n
   let largest = 0
   for (const batch of populationBatches(population, 500)) {
     largest = Math.max(largest, batch.length)
-    parseEvents(batch, now)
+    parseEvents(batch, { now: now })
     for (const e of batch) {
       count += 1
       const time = Date.parse(e.time)

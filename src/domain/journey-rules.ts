@@ -20,6 +20,7 @@ export interface JourneyFacts {
   hired: boolean
   exitAnnounced: boolean
   exited: boolean
+  /** Each promise's outcome; filled only while the journey's promises are loaded (see JourneyState.promises). */
   promises: PromiseOutcomes
 }
 

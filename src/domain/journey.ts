@@ -55,14 +55,47 @@ export interface JourneyState {
   facts: JourneyFacts
   /** The journey folded in world-time order, before the read-time additions of projectJourney; null before its first event. */
   journey: Journey | null
-  promises: PromiseBook
+  /**
+   * The journey's promises, and their outcomes in `facts.promises`: loaded only for an append that
+   * needs them (needsPromises), so that a journey's stored state does not grow with its promises;
+   * null otherwise (see storedState and withPromises).
+   */
+  promises: PromiseBook | null
+  /** When the promise signals fire, as of the last fold of the promises. */
+  promiseSignals: ArmedSignals
   /** The latest world time folded: an event before it is a backfill. */
   lastTime: string | null
   /** Set by evolve on a backfill: the fold is behind and must be redone from the stream's history (foldJourneyState). */
   backfilled?: true
 }
 
-export const newJourney: JourneyState = { kind: 'journey', facts: noJourney, journey: null, promises: {}, lastTime: null }
+export const newJourney: JourneyState = { kind: 'journey', facts: noJourney, journey: null, promises: {}, promiseSignals: {}, lastTime: null }
+
+/** Whether deciding or evolving this event reads the journey's promises: promise events, and those that move the start date (due dates). */
+export function needsPromises(event: { type: string }): boolean {
+  return isPromiseEvent(event) || event.type === 'employee.hired' || event.type === 'offer.made'
+}
+
+/** The state as the store keeps it: without the promises, which live in their own rows. */
+export function storedState(state: JourneyState): JourneyState {
+  return { ...state, promises: null, facts: { ...state.facts, promises: {} } }
+}
+
+/** A stored state with the journey's promises (from their rows) loaded. */
+export function withPromises(state: JourneyState, promises: PromiseBook): JourneyState {
+  const outcomes = Object.fromEntries(Object.values(promises).map((p) => [p.id, p.outcome]))
+  return { ...state, promises, facts: { ...state.facts, promises: outcomes } }
+}
+
+function loadedPromises(state: JourneyState): PromiseBook {
+  if (!state.promises) throw new Error('the journey\'s promises were not loaded for an event that needs them')
+  return state.promises
+}
+
+/** When the promise signals fire, from every promise of the journey. */
+function promiseSignalsOf(promises: PromiseBook, startDate: string | null): ArmedSignals {
+  return armPromiseSignals(promisesOf(promises, startDate))
+}
 
 // ---- evolve (world-time order) ----
 
@@ -188,13 +221,13 @@ export function evolveJourney(state: JourneyState, e: Envelope & JourneyEvent): 
   if (state.lastTime !== null && Date.parse(e.time) < Date.parse(state.lastTime)) return { ...state, facts, backfilled: true }
   const journey = state.journey ? draftJourney(state.journey) : newJourneyRow(e.subject, e)
   applyToJourney(journey, e)
-  let promises = state.promises
+  if (!needsPromises(e)) return { ...state, facts, journey, lastTime: e.time }
+  const promises = draftBook(loadedPromises(state))
   if (isPromiseEvent(e)) {
-    promises = draftBook(promises)
     addMade(promises, e.subject, [e])
     applyEvents(promises, [e])
   }
-  return { ...state, facts, journey, promises, lastTime: e.time }
+  return { ...state, facts, journey, promises, promiseSignals: promiseSignalsOf(promises, journey.startDate), lastTime: e.time }
 }
 
 /**
@@ -220,17 +253,19 @@ export function foldJourneyState(events: readonly (Envelope & JourneyEvent)[]): 
   const promiseEvents = ordered.filter(isPromiseEvent)
   addMade(promises, first.subject, promiseEvents)
   applyEvents(promises, promiseEvents)
-  return { kind: 'journey', facts, journey, promises, lastTime: ordered[ordered.length - 1]?.time ?? null }
+  return { kind: 'journey', facts, journey, promises, promiseSignals: promiseSignalsOf(promises, journey.startDate), lastTime: ordered[ordered.length - 1]?.time ?? null }
 }
 
-/** The journey and its promises as read models store them: due dates resolved, onboarding inserted, signals armed. */
+/**
+ * The journey and its promises as read models store them: onboarding inserted, signals armed, the
+ * promises' due dates resolved (no promises when they were not loaded: their rows stand as they are).
+ */
 export function projectJourney(state: JourneyState): { journey: Journey; promises: PromiseRecord[] } | null {
   if (!state.journey) return null
   const journey = draftJourney(state.journey)
-  const promises = promisesOf(state.promises, journey.startDate)
   insertOnboarding(journey)
-  journey.signals = { ...armExperienceSignals(journey), ...armPromiseSignals(promises) }
-  return { journey, promises }
+  journey.signals = { ...armExperienceSignals(journey), ...state.promiseSignals }
+  return { journey, promises: state.promises ? promisesOf(state.promises, journey.startDate) : [] }
 }
 
 /** The journey projection of a whole stream (tests and tools; the store keeps the state instead). */

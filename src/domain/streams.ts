@@ -1,17 +1,17 @@
 // A stream's aggregate, whatever its kind: the one entry the command handler and the rebuild call.
 // Journeys and vacancies each keep their rules and folds in their own module.
 import type { IncomingEvent } from './cloudevent.js'
-import { evolveJourney, foldJourneyState, newJourney, type JourneyState } from './journey.js'
+import { evolveJourney, foldJourneyState, needsPromises, newJourney, storedState, withPromises, type JourneyState } from './journey.js'
 import { decideJourney, vacancyToInherit, type JourneyEvent } from './journey-rules.js'
 import type { LedgerEvent } from './ledger-event.js'
-import type { VacancyPromiseSource } from './promise.js'
+import type { PromiseBook, VacancyPromiseSource } from './promise.js'
 import { decideVacancy, evolveVacancyState, foldVacancyState, isVacancyEvent, newVacancy, type VacancyState } from './vacancy.js'
 
 export type StreamKind = 'journey' | 'vacancy'
 export type StreamState = JourneyState | VacancyState
 
 /** Bump when a state's shape or a fold changes: a stored state of another version is refolded from its stream's history. */
-export const stateVersion = 2
+export const stateVersion = 3
 
 export function initialState(kind: StreamKind): StreamState {
   return kind === 'journey' ? newJourney : newVacancy
@@ -28,8 +28,24 @@ export function vacancyNeeded(state: StreamState, event: IncomingEvent): string 
   return state.kind === 'journey' ? vacancyToInherit(state.facts, event) : null
 }
 
+/** The journeys whose promises an append of these events must load (see JourneyState.promises). */
+export function journeysNeedingPromises(events: readonly IncomingEvent[]): string[] {
+  return [...new Set(events.filter((e) => e.streamKind === 'journey' && needsPromises(e)).map((e) => e.subject))]
+}
+
+/** A stored state with what this append loaded beside it (a journey's promises, from their rows). */
+export function loadedState(state: StreamState, promises: PromiseBook | undefined): StreamState {
+  return state.kind === 'journey' && state.promises === null && promises ? withPromises(state, promises) : state
+}
+
+/** The state as the store keeps it. */
+export function storedForm(state: StreamState): StreamState {
+  return state.kind === 'journey' ? storedState(state) : state
+}
+
 /** Judges an incoming event against its stream's state: the events to store, or a thrown problem. */
 export function decide(state: StreamState, event: IncomingEvent, vacancy: VacancyPromiseSource | null): IncomingEvent[] {
+  if (state.kind === 'journey' && state.promises === null && needsPromises(event)) throw new Error(`the promises of journey ${event.subject} were not loaded`)
   if (state.kind === 'vacancy' && isVacancyEvent(event)) {
     decideVacancy(state, event)
     return [event]

@@ -48,6 +48,18 @@ export function promiseWrites(tenantId: string, inserted: readonly PromiseRecord
   return writes
 }
 
+/** The promise rows of these journeys as records (each journey's book), one jsonb array: a column of the append's first read. */
+export function promiseBooks(tenantId: string, journeyIds: readonly string[]): SQL {
+  return sql`
+    select coalesce(jsonb_agg(jsonb_build_object('id', id, 'journeyId', journey_id, 'category', category,
+      'textRef', jsonb_build_object('source', text_source, 'eventId', text_event_id), 'madeBy', made_by, 'madeAt', made_at, 'kind', kind,
+      'madeTime', jl_iso(made_time), 'dueBy', due_by::text, 'dueAfterStartDays', due_after_start_days, 'dueDate', due_date::text,
+      'outcome', outcome, 'closedAt', jl_iso(closed_at), 'brokenCause', broken_cause, 'renegotiations', renegotiations,
+      'lastRenegotiationAgreed', last_renegotiation_agreed, 'assessedFulfilled', assessed_fulfilled, 'assessedAt', jl_iso(assessed_at),
+      'inheritedFrom', inherited_from)), '[]'::jsonb)
+    from promises where tenant_id = ${tenantId} and journey_id in (select jsonb_array_elements_text(${JSON.stringify(journeyIds)}::jsonb))`
+}
+
 /** Deletes every promise row of these journeys (a rebuild writes them anew). */
 export function promisesOfJourneysDelete(tenantId: string, journeyIds: readonly string[]): SQL {
   return sql`delete from promises where tenant_id = ${tenantId} and journey_id in (select jsonb_array_elements_text(${JSON.stringify(journeyIds)}::jsonb))`

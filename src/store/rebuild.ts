@@ -2,7 +2,7 @@
 // append path uses, a batch of streams at a time so memory stays flat however large the ledger
 // is. Each batch locks its streams as an append does, so the service can keep writing meanwhile.
 import { sql } from 'drizzle-orm'
-import { foldStream, stateVersion, type StreamKind } from '../domain/streams.js'
+import { foldStream, stateVersion, storedForm, type StreamKind } from '../domain/streams.js'
 import { execute, inSystem, inTenant, query, type Db, type Tx } from './database.js'
 import { readStreams, streamKey, streamsUpdate } from './event-store.js'
 import { projectionWrites } from './projections.js'
@@ -55,7 +55,7 @@ async function rebuildStreams(tx: Tx, tenantId: string, streams: readonly { kind
   await execute(tx, promisesOfJourneysDelete(tenantId, streams.flatMap((s) => (s.kind === 'journey' ? [s.id] : []))))
   const writes = projectionWrites(tenantId, folded.map((s) => ({ state: s.state, promises: { made: 'all', changed: 'all' } })))
   await Promise.all([
-    execute(tx, streamsUpdate(tenantId, folded.map((s) => ({ kind: s.kind, id: s.id, version: s.version, state: { v: stateVersion, state: s.state } })))),
+    execute(tx, streamsUpdate(tenantId, folded.map((s) => ({ kind: s.kind, id: s.id, version: s.version, state: { v: stateVersion, state: storedForm(s.state) } })))),
     ...writes.map((statement) => execute(tx, statement)),
   ])
   return [...histories.values()].reduce((n, events) => n + events.length, 0)

@@ -7,15 +7,17 @@ import { personalFields } from '../domain/catalogue.js'
 import { splitPersonal } from '../domain/crypto.js'
 import { conflict, impossible, ProblemError } from '../domain/errors.js'
 import type { LedgerEvent } from '../domain/ledger-event.js'
-import { isPromiseEvent, type VacancyPromiseSource } from '../domain/promise.js'
-import { decide, evolve, foldStream, initialState, stateVersion, vacancyNeeded, type StreamKind, type StreamState } from '../domain/streams.js'
+import { isPromiseEvent, type PromiseBook, type PromiseRecord, type VacancyPromiseSource } from '../domain/promise.js'
+import {
+  decide, evolve, foldStream, initialState, journeysNeedingPromises, loadedState, stateVersion, storedForm, vacancyNeeded, type StreamKind, type StreamState,
+} from '../domain/streams.js'
 import { query, queryOne, type Tx } from './database.js'
 import {
   appendStatement, eventKey, lockStreams, readStreams, sortStreams, storedEvents, streamKey, type LockedStream, type NewEvent, type StoredResult,
 } from './event-store.js'
 import { sealAad, type Keyring, type PersonKeys } from './keyring.js'
 import { projectionWrites } from './projections.js'
-import { promiseOwners } from './promises.js'
+import { promiseBooks, promiseOwners } from './promises.js'
 import { readVacancy } from './vacancies.js'
 
 export interface AppendResult extends StoredResult {
@@ -56,6 +58,8 @@ interface Context {
   stored: StoredResult[]
   owners: Map<string, string>
   keys: PersonKeys
+  /** The promises of the journeys whose events need them, by journey. */
+  promises: Map<string, PromiseBook>
 }
 
 /**
@@ -69,7 +73,7 @@ export async function recordEvents(tx: Tx, tenantId: string, events: readonly In
   const { pending, repeats } = withoutDuplicates(events, context.stored, results)
   if (pending.length > 0) {
     const batch: Batch = {
-      streams: await loadStates(tx, tenantId, context.locked), owners: context.owners, appended: [],
+      streams: await loadStates(tx, tenantId, context.locked, context.promises), owners: context.owners, appended: [],
       recordedAt: context.locked[0]?.now ?? new Date().toISOString(),
     }
     for (const incoming of pending) {
@@ -102,12 +106,15 @@ async function readContext(tx: Tx, tenantId: string, events: readonly IncomingEv
   const [locked, reads] = await Promise.all([
     lockStreams(tx, tenantId, streams),
     // One statement for the three reads, each a jsonb array: a statement costs the database more than its rows.
-    queryOne<{ stored: StoredResult[]; owners: { id: string; journeyId: string }[]; keys: { personId: string; wrappedKey: string | null }[] }>(tx, sql`
+    queryOne<{ stored: StoredResult[]; owners: { id: string; journeyId: string }[]; keys: { personId: string; wrappedKey: string | null }[]; promises: PromiseRecord[] }>(tx, sql`
       select (${storedEvents(tenantId, events)}) as stored, (${promiseOwners(tenantId, namedPromises)}) as owners,
-        (${keyring.keysOfAppend(tenantId, personIds, streams.flatMap((s) => (s.kind === 'journey' ? [s.id] : [])))}) as keys`),
+        (${keyring.keysOfAppend(tenantId, personIds, streams.flatMap((s) => (s.kind === 'journey' ? [s.id] : [])))}) as keys,
+        (${promiseBooks(tenantId, journeysNeedingPromises(events))}) as promises`),
   ])
   if (!reads) throw new Error('the append context read returned no row')
-  return { locked, stored: reads.stored, owners: new Map(reads.owners.map((o) => [o.id, o.journeyId])), keys: keyring.openKeys(tenantId, reads.keys) }
+  const promises = new Map<string, PromiseBook>(journeysNeedingPromises(events).map((id) => [id, {}]))
+  for (const p of reads.promises) (promises.get(p.journeyId) ?? {})[p.id] = p
+  return { locked, stored: reads.stored, owners: new Map(reads.owners.map((o) => [o.id, o.journeyId])), keys: keyring.openKeys(tenantId, reads.keys), promises }
 }
 
 /** The events to judge. Those stored before answer with their first result; a repeat within the request, with its first's (`repeats`: index -> first index). */
@@ -136,12 +143,13 @@ function isCurrentState(stored: unknown): stored is { v: number; state: StreamSt
 }
 
 /** Each locked stream's state: as stored, or folded from its history when none is stored for this stateVersion. */
-async function loadStates(tx: Tx, tenantId: string, locked: readonly LockedStream[]): Promise<Map<string, Working>> {
+async function loadStates(tx: Tx, tenantId: string, locked: readonly LockedStream[], promises: Map<string, PromiseBook>): Promise<Map<string, Working>> {
   const stale = locked.filter((s) => s.version > 0 && !isCurrentState(s.state))
   const histories = await readStreams(tx, tenantId, stale)
   return new Map(locked.map((s) => {
     const kind: StreamKind = s.kind === 'vacancy' ? 'vacancy' : 'journey'
-    const state = isCurrentState(s.state) ? s.state.state : s.version > 0 ? foldStream(kind, histories.get(streamKey(s)) ?? []) : initialState(kind)
+    const stored = isCurrentState(s.state) ? s.state.state : s.version > 0 ? foldStream(kind, histories.get(streamKey(s)) ?? []) : initialState(kind)
+    const state = loadedState(stored, kind === 'journey' ? promises.get(s.id) : undefined)
     return [streamKey(s), { kind, id: s.id, version: s.version, state, appended: [], promises: { made: new Set(), changed: new Set() } }]
   }))
 }
@@ -202,7 +210,7 @@ async function store(tx: Tx, tenantId: string, batch: Batch, known: PersonKeys, 
   const rows = await sealRows(tx, tenantId, options.keyring, batch.appended, known)
   const streams = [...batch.streams.values()].filter((s) => s.appended.length > 0)
   const written = query<StoredResult>(tx, appendStatement(tenantId, rows,
-    streams.map((s) => ({ kind: s.kind, id: s.id, version: s.version, state: { v: stateVersion, state: s.state } })),
+    streams.map((s) => ({ kind: s.kind, id: s.id, version: s.version, state: { v: stateVersion, state: storedForm(s.state) } })),
     projectionWrites(tenantId, streams)))
   if (options.last) tx.sentAll()
   const inserted = new Map((await written).map((r) => [eventKey(r), r]))

@@ -3,7 +3,7 @@
 // command handler (record-events.ts) and the domain.
 import { sql, type SQL } from 'drizzle-orm'
 import type { LedgerEvent } from '../domain/ledger-event.js'
-import { query, together, type Queryable } from './database.js'
+import { execute, query, together, type Queryable } from './database.js'
 
 export interface StreamId { kind: string; id: string }
 
@@ -40,15 +40,24 @@ function eventsByPairs(tenantId: string, columns: SQL, match: SQL, list: readonl
 
 /**
  * Locks the streams (creating those that are new) and returns each one's version and state, with
- * the transaction's start (every event's recorded_at). Callers lock in one fixed order
- * (sortStreams), so concurrent appends cannot deadlock.
+ * the transaction's start (every event's recorded_at). Two statements sent together: a no-op
+ * upsert would lock as well, but it writes a new copy of every existing row, state included. Both
+ * take the locks in one fixed order (sortStreams; `order by` below), so appends cannot deadlock.
  */
-export function lockStreams(tx: Queryable, tenantId: string, streams: readonly StreamId[]): Promise<(LockedStream & { now: string })[]> {
-  return query(tx, sql`
-    insert into streams (tenant_id, kind, id)
-    select ${tenantId}, a, b from jsonb_to_recordset(${JSON.stringify(streams.map((s) => ({ a: s.kind, b: s.id })))}::jsonb) as p(a text, b text)
-    on conflict (tenant_id, kind, id) do update set version = streams.version
-    returning kind, id, version, state, jl_iso(now()) as now`)
+export async function lockStreams(tx: Queryable, tenantId: string, streams: readonly StreamId[]): Promise<(LockedStream & { now: string })[]> {
+  const list = JSON.stringify(streams.map((s) => ({ a: s.kind, b: s.id })))
+  const [, locked] = await Promise.all([
+    execute(tx, sql`
+      insert into streams (tenant_id, kind, id)
+      select ${tenantId}, a, b from jsonb_to_recordset(${list}::jsonb) as p(a text, b text)
+      on conflict (tenant_id, kind, id) do nothing`),
+    query<LockedStream & { now: string }>(tx, sql`
+      select s.kind, s.id, s.version, s.state, jl_iso(now()) as now
+      from jsonb_to_recordset(${list}::jsonb) as p(a text, b text)
+      join streams s on s.tenant_id = ${tenantId} and s.kind = p.a and s.id = p.b
+      order by s.kind, s.id for update of s`),
+  ])
+  return locked
 }
 
 export function sortStreams<S extends StreamId>(streams: readonly S[]): S[] {

@@ -8,7 +8,7 @@ import { inTenant } from '../src/store/database.js'
 import { readJourneyTimeline } from '../src/store/events.js'
 import { openEvents } from '../src/store/keyring.js'
 import { listJourneys, readCountedJourney, readJourney, type CountedJourneyRow } from '../src/store/journeys.js'
-import { Key, ListQuery, problemResponses } from './schemas.js'
+import { Key, ListQuery, NotModified, problemResponses } from './schemas.js'
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
 const StageSchema = Type.Enum([...stages], { type: 'string', description: 'applied, offered, hired (signed, not started), onboarding, active, leaving, exited, closed (not hired).' })
@@ -112,12 +112,13 @@ const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
 
   app.get('/v1/journeys/:journeyId', {
-    config: { scope: 'events:read' },
+    config: { scope: 'events:read', etag: true },
     schema: {
       tags: ['journeys'],
       summary: 'One journey',
+      description: 'Carries an `ETag`; a request with it in `If-None-Match` gets 304 while nothing the answer shows has changed (an event, or the day moving a promise to due or overdue or switching a signal on).',
       params: Type.Object({ journeyId: Key('The journey.') }),
-      response: { 200: Type.Ref('Journey'), ...problemResponses(404) },
+      response: { 200: Type.Ref('Journey'), 304: NotModified, ...problemResponses(404) },
     },
   }, async (request) => {
     const { tenantId } = principalOf(request)

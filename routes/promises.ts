@@ -15,7 +15,7 @@ import { openEvents, type Keyring } from '../src/store/keyring.js'
 import { readJourney } from '../src/store/journeys.js'
 import { journeysOfPromises, listPromises, readPromise, type PromiseRow } from '../src/store/promises.js'
 import { seesWriters, toCloudEvent } from './events.js'
-import { Key, ListQuery, problemResponses } from './schemas.js'
+import { Key, ListQuery, NotModified, problemResponses } from './schemas.js'
 
 const nullable = (schema: TSchema) => Type.Union([schema, Type.Null()])
 const StatusSchema = Type.Enum([...promiseStatuses], {
@@ -176,12 +176,13 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.get('/v1/promises/:promiseId', {
-    config: { scope: 'events:read' },
+    config: { scope: 'events:read', etag: true },
     schema: {
       tags: ['promises'],
       summary: 'One promise: its history, the employer\'s outcome and the employee\'s view',
+      description: 'Carries an `ETag`; a request with it in `If-None-Match` gets 304 while nothing the answer shows has changed.',
       params: Type.Object({ promiseId: Key('The promise.') }),
-      response: { 200: Type.Ref('PromiseDetail'), ...problemResponses(404) },
+      response: { 200: Type.Ref('PromiseDetail'), 304: NotModified, ...problemResponses(404) },
     },
   }, async (request) => {
     const { tenantId } = principalOf(request)

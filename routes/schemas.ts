@@ -28,6 +28,9 @@ export const ProblemSchema = Type.Object({
 
 export const ProblemRef = Type.Ref('Problem')
 
+/** The answer to If-None-Match with the current ETag (reads of one journey or promise). */
+export const NotModified = Type.Null({ description: 'Not modified: the `ETag` sent in `If-None-Match` is still current. No body.' })
+
 /** Responses every authenticated route can give, besides its own. */
 export function problemResponses(...statuses: number[]): Record<number, ProblemResponse> {
   const descriptions: Record<number, string> = {

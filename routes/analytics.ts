@@ -109,7 +109,7 @@ const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const cached = async <T>(tenantId: string, key: unknown[], compute: (tx: Tx) => Promise<T[]>): Promise<T[]> => {
     const revision = await inTenant(app.db, tenantId, (tx) => ledgerRevision(tx, tenantId), { oneRoundTrip: true })
     // The compute function runs in a transaction of its own: a background refresh outlives this request.
-    const rows = await cache.get(JSON.stringify([tenantId, ...key]), revision, () => inTenant(app.db, tenantId, compute))
+    const rows = await cache.get(JSON.stringify([tenantId, ...key]), revision, () => inTenant(app.db, tenantId, compute, { long: true }))
     return rows as T[]
   }
 

@@ -81,7 +81,7 @@ const peopleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         personId, exportedAt: p.now.toISOString(), erased: Boolean(p.key?.erasedAt), erasedAt: p.key?.erasedAt ?? null,
         journeys: p.journeys, promises: promises.map(promiseView), events: events.map((e) => toCloudEvent(e, seesWriters(request))),
       }
-    })
+    }, { long: true })
   })
 
   app.delete('/v1/people/:personId', {

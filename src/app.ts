@@ -62,6 +62,8 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     return503OnClosing: false,
     // Migrations and PGlite's start can pass Fastify's default 10 s on a busy 2-core machine; a slow start is not a failed one.
     pluginTimeout: 120_000,
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
     // Keys are up to 128 characters, and a client may percent-encode every one of them (`:` and `@`
     // as %3A, %40): the router measures the raw segment, the schemas the decoded key.
     maxParamLength: 3 * 128,

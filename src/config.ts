@@ -2,6 +2,7 @@
 // their own Config with `loadConfig({...overrides})`; nothing else reads process.env.
 import Type, { type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
+import type { WorkLimits } from './store/database.js'
 import { maxBatch } from './domain/cloudevent.js'
 
 const EnvSchema = Type.Object({
@@ -19,6 +20,11 @@ const EnvSchema = Type.Object({
   JOURNEY_RETENTION_FREE_TEXT_MONTHS: Type.Optional(Type.Integer({ minimum: 1, maximum: 1200 })),
   // Two groups per tenant at once, one filling while the other commits: more only split the waiting
   // requests into smaller, costlier groups, and leave the pool to reads and other tenants (measured: commit 50bb315).
+  DB_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 15_000 }),
+  DB_LONG_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 120_000 }),
+  DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 30_000 }),
+  CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 1_000, maximum: 3_600_000, default: 180_000 }),
   APPEND_GROUP_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 32, default: 2 }),
   APPEND_GROUP_MAX_EVENTS: Type.Integer({ minimum: 1, maximum: maxBatch, default: 200 }),
   APPEND_GROUP_OWN_BATCH: Type.Integer({ minimum: 1, maximum: maxBatch, default: 50 }),
@@ -57,6 +63,12 @@ export interface Config {
   /** Free-text personal fields are erased this many months after a person's last journey ended; unset keeps them. */
   retentionFreeTextMonths?: number
   appendGroups: AppendGroupsConfig
+  /** How long request work may hold the database (see WorkLimits in store/database.ts). */
+  workLimits: WorkLimits
+  /** Fastify's requestTimeout: a request must arrive whole within it (a slow sender holds no socket for ever). */
+  requestTimeoutMs: number
+  /** Fastify's connectionTimeout: a socket with no traffic this long closes; above the longest work, which sends nothing meanwhile. */
+  connectionTimeoutMs: number
   /** The clock every domain rule reads; tests inject a fixed one. */
   now: () => Date
   /** Where the one-time generated admin key is announced (stdout by default). */
@@ -66,6 +78,7 @@ export interface Config {
 const numeric = new Set([
   'PORT', 'DB_POOL_SIZE', 'BODY_LIMIT', 'SHUTDOWN_GRACE_MS', 'JOURNEY_RETENTION_FREE_TEXT_MONTHS',
   'APPEND_GROUP_CONCURRENCY', 'APPEND_GROUP_MAX_EVENTS', 'APPEND_GROUP_OWN_BATCH',
+  'DB_STATEMENT_TIMEOUT_MS', 'DB_LONG_STATEMENT_TIMEOUT_MS', 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS', 'CONNECTION_TIMEOUT_MS',
 ])
 
 export class ConfigError extends Error {}
@@ -107,6 +120,13 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
       maxEvents: env.APPEND_GROUP_MAX_EVENTS,
       ownBatch: env.APPEND_GROUP_OWN_BATCH,
     },
+    workLimits: {
+      statementMs: env.DB_STATEMENT_TIMEOUT_MS,
+      longStatementMs: env.DB_LONG_STATEMENT_TIMEOUT_MS,
+      idleInTransactionMs: env.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
+    requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    connectionTimeoutMs: env.CONNECTION_TIMEOUT_MS,
     now: () => new Date(),
     announce: (message) => process.stdout.write(`${message}\n`),
     ...overrides,

@@ -52,6 +52,9 @@ export function toProblem(error: FastifyError | Error): ProblemError {
     return new ProblemError(503, 'unavailable', 'Service unavailable', 'the database is unreachable; retry shortly', { retryAfterSeconds: 5 })
   }
   const code = 'code' in error && typeof error.code === 'string' ? error.code : ''
+  if (code === '57014') {
+    return new ProblemError(503, 'database-timeout', 'The database did not answer in time', 'the work took longer than its limit; retry shortly', { retryAfterSeconds: 5 })
+  }
   const known = httpProblems[code]
   if (known) return new ProblemError(known[0], known[1], known[2], error.message)
   if (error instanceof SyntaxError) return new ProblemError(400, 'malformed-json', 'Body is not valid JSON', error.message)

@@ -27,17 +27,30 @@ export interface Tx extends Queryable {
    */
   sentAll(): void
 }
+/** Limits on the work of requests (the service's; tools such as the CLI run without). */
+export interface WorkLimits {
+  /** statement_timeout of request work. */
+  statementMs: number
+  /** statement_timeout of analytics and exports. */
+  longStatementMs: number
+  /** idle_in_transaction_session_timeout: a transaction left open by a stuck request ends. */
+  idleInTransactionMs: number
+}
+
 export interface TransactionOptions {
   /**
    * The work sends all its statements before it first awaits (`sentAll` is implied), so they travel
    * with COMMIT in one round trip, after BEGIN's own. For reads and single-statement writes.
    */
   oneRoundTrip?: boolean
+  /** Analytics and exports: the long statement limit applies (see WorkLimits). */
+  long?: boolean
 }
 
 const sentAfterAll = () => new Error('a statement was sent after the transaction\'s last one (sentAll)')
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres'
+  readonly limits?: WorkLimits
   /** Commits what the work did, or rolls it back when the work throws. */
   transaction<T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>
 }
@@ -55,6 +68,7 @@ export interface DatabaseOptions {
   databaseUrl?: string
   dataDir: string
   poolSize: number
+  limits?: WorkLimits
 }
 
 /**
@@ -94,6 +108,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       c.unsafe<Row[]>(text, params as postgres.ParameterOrJSON<never>[], { prepare: params.length <= preparedParameterLimit })
     const db: Db = {
       kind: 'postgres',
+      limits: options.limits,
       run: runOn(client),
       // postgres.js's begin, not a reserved connection: begin also fails the transaction when its
       // connection closes, which a reserved connection does not (requests hung while the database
@@ -131,6 +146,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const config = { rowMode: 'object' as const, parsers: { [types.DATE]: asIs, [types.TIMESTAMP]: asIs, [types.TIMESTAMPTZ]: asIs, [types.TIME]: asIs } }
   const db: Db = {
     kind: 'pglite',
+    limits: options.limits,
     run: async (text, params) => (await client.query<Row>(text, params, config)).rows,
     // No network, so nothing to pipeline; statements after sentAll are refused here too, so tests on
     // PGlite catch a work that would misuse it on PostgreSQL.
@@ -210,11 +226,18 @@ export function inTenant<T>(db: Db, tenantId: string, work: (tx: Tx) => Promise<
     // Sent with the work's first statement instead of a round trip of its own: a transaction's
     // statements run in the order they were sent, so the scope is set before anything reads.
     const [, result] = await Promise.all([
-      execute(tx, sql`select set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'journey_app', true)`),
+      execute(tx, sql`select set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'journey_app', true)${limitsOf(db.limits, options?.long)}`),
       work(tx),
     ])
     return result
   }, options)
+}
+
+/** The transaction's time limits, as more columns of the statement that scopes it. */
+function limitsOf(limits: WorkLimits | undefined, long = false): SQL {
+  if (!limits) return sql``
+  const statementMs = long ? limits.longStatementMs : limits.statementMs
+  return sql`, set_config('statement_timeout', ${String(statementMs)}, true), set_config('idle_in_transaction_session_timeout', ${String(limits.idleInTransactionMs)}, true)`
 }
 
 /** A transaction for system work across tenants (bootstrap, rebuild, workers); runs as the owning role. */

@@ -1,4 +1,4 @@
-// The group-commit knobs are configuration: defaults when unset, the environment's values when
+// Knobs are configuration (group commit, work limits): defaults when unset, the environment's values when
 // valid, and a ConfigError naming the variable when not.
 import t from 'tap'
 import { ConfigError, loadConfig } from '../../src/config.js'
@@ -23,5 +23,17 @@ t.test('values out of bounds are refused by name', async (t) => {
   for (const env of cases) {
     const [name] = Object.keys(env)
     t.throws(() => loadConfig({}, env), { constructor: ConfigError, message: new RegExp(`${name}`) }, JSON.stringify(env))
+  }
+})
+
+t.test('work limits and request timeouts: defaults, the environment, and bounds', async (t) => {
+  const defaults = loadConfig({}, {})
+  t.same(defaults.workLimits, { statementMs: 15_000, longStatementMs: 120_000, idleInTransactionMs: 30_000 })
+  t.same([defaults.requestTimeoutMs, defaults.connectionTimeoutMs], [30_000, 180_000])
+  const set = loadConfig({}, { DB_STATEMENT_TIMEOUT_MS: '2000', DB_LONG_STATEMENT_TIMEOUT_MS: '60000', DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '10000', CONNECTION_TIMEOUT_MS: '90000' })
+  t.same(set.workLimits, { statementMs: 2_000, longStatementMs: 60_000, idleInTransactionMs: 5_000 })
+  t.same([set.requestTimeoutMs, set.connectionTimeoutMs], [10_000, 90_000])
+  for (const env of [{ DB_STATEMENT_TIMEOUT_MS: '0' }, { REQUEST_TIMEOUT_MS: '10' }]) {
+    t.throws(() => loadConfig({}, env), { constructor: ConfigError, message: new RegExp(Object.keys(env)[0] ?? '') }, JSON.stringify(env))
   }
 })

@@ -46,7 +46,7 @@ function vacanciesUpsert(tenantId: string, vacancies: readonly Vacancy[]): SQL {
 /** Which of a journey's promise rows to write: those made (inserted) and those changed (updated); 'all': every one (a rebuild inserts them all). */
 export interface PromiseChanges { made: ReadonlySet<string> | 'all'; changed: ReadonlySet<string> | 'all' }
 
-export interface StreamToProject { state: StreamState; promises: PromiseChanges }
+export interface StreamToProject { state: StreamState; promiseRows: PromiseChanges }
 
 /**
  * The writes of streams' projection rows from their states: upserts of journey and vacancy rows,
@@ -58,7 +58,7 @@ export function projectionWrites(tenantId: string, streams: readonly StreamToPro
   const vacancies: Vacancy[] = []
   const inserted: PromiseRecord[] = []
   const updated: PromiseRecord[] = []
-  for (const { state, promises } of streams) {
+  for (const { state, promiseRows } of streams) {
     if (state.kind === 'vacancy') {
       if (state.vacancy) vacancies.push(state.vacancy)
       continue
@@ -67,8 +67,8 @@ export function projectionWrites(tenantId: string, streams: readonly StreamToPro
     if (!projected) continue
     journeys.push(projected.journey)
     for (const p of projected.promises) {
-      if (promises.made === 'all' || promises.made.has(p.id)) inserted.push(p)
-      else if (promises.changed === 'all' || promises.changed.has(p.id)) updated.push(p)
+      if (promiseRows.made === 'all' || promiseRows.made.has(p.id)) inserted.push(p)
+      else if (promiseRows.changed === 'all' || promiseRows.changed.has(p.id)) updated.push(p)
     }
   }
   return [

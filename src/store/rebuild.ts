@@ -53,7 +53,7 @@ async function rebuildStreams(tx: Tx, tenantId: string, streams: readonly { kind
   const histories = await readStreams(tx, tenantId, streams)
   const folded = streams.map((s) => ({ ...s, state: foldStream(s.kind, histories.get(streamKey(s)) ?? []) }))
   await execute(tx, promisesOfJourneysDelete(tenantId, streams.flatMap((s) => (s.kind === 'journey' ? [s.id] : []))))
-  const writes = projectionWrites(tenantId, folded.map((s) => ({ state: s.state, promises: { made: 'all', changed: 'all' } })))
+  const writes = projectionWrites(tenantId, folded.map((s) => ({ state: s.state, promiseRows: { made: 'all', changed: 'all' } })))
   await Promise.all([
     execute(tx, streamsUpdate(tenantId, folded.map((s) => ({ kind: s.kind, id: s.id, version: s.version, state: { v: stateVersion, state: storedForm(s.state) } })))),
     ...writes.map((statement) => execute(tx, statement)),

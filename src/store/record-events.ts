@@ -41,7 +41,8 @@ interface Working {
   version: number
   state: StreamState
   appended: LedgerEvent[]
-  promises: { made: Set<string>; changed: Set<string> | 'all' }
+  /** The promise rows this append writes: made (inserted) and changed (updated). */
+  promiseRows: { made: Set<string>; changed: Set<string> | 'all' }
 }
 
 /** The append in progress: its streams, the promises' journeys, and the new events in the order they will be stored. */
@@ -150,7 +151,7 @@ async function loadStates(tx: Tx, tenantId: string, locked: readonly LockedStrea
     const kind: StreamKind = s.kind === 'vacancy' ? 'vacancy' : 'journey'
     const stored = isCurrentState(s.state) ? s.state.state : s.version > 0 ? foldStream(kind, histories.get(streamKey(s)) ?? []) : initialState(kind)
     const state = loadedState(stored, kind === 'journey' ? promises.get(s.id) : undefined)
-    return [streamKey(s), { kind, id: s.id, version: s.version, state, appended: [], promises: { made: new Set(), changed: new Set() } }]
+    return [streamKey(s), { kind, id: s.id, version: s.version, state, appended: [], promiseRows: { made: new Set(), changed: new Set() } }]
   }))
 }
 
@@ -175,16 +176,16 @@ async function decideOne(tx: Tx, tenantId: string, batch: Batch, incoming: Incom
     stream.appended.push(stored)
     batch.appended.push({ stream, event: stored, index })
     stream.state = evolve(stream.state, stored)
-    notePromiseChange(stream.promises, stored)
+    notePromiseChange(stream.promiseRows, stored)
     if (stored.type === 'promise.made' && stored.data.promiseId !== undefined) owners.set(stored.data.promiseId, stored.subject)
   }
 }
 
 /** Which promise rows an event changes: its own; every one when it moves the start date (due dates follow it). */
-function notePromiseChange(promises: Working['promises'], event: LedgerEvent): void {
-  if (event.type === 'employee.hired' || event.type === 'offer.made') promises.changed = 'all'
-  else if (event.type === 'promise.made' && event.data.promiseId !== undefined) promises.made.add(event.data.promiseId)
-  else if (isPromiseEvent(event) && event.data.promiseId !== undefined && promises.changed !== 'all') promises.changed.add(event.data.promiseId)
+function notePromiseChange(rows: Working['promiseRows'], event: LedgerEvent): void {
+  if (event.type === 'employee.hired' || event.type === 'offer.made') rows.changed = 'all'
+  else if (event.type === 'promise.made' && event.data.promiseId !== undefined) rows.made.add(event.data.promiseId)
+  else if (isPromiseEvent(event) && event.data.promiseId !== undefined && rows.changed !== 'all') rows.changed.add(event.data.promiseId)
 }
 
 /** The vacancy a hire inherits promises from: as this append leaves it when it writes to it, else its projection. */
@@ -201,7 +202,7 @@ async function refoldBackfilled(tx: Tx, tenantId: string, streams: Map<string, W
   const histories = await readStreams(tx, tenantId, behind)
   for (const s of behind) {
     s.state = foldStream(s.kind, [...(histories.get(streamKey(s)) ?? []), ...s.appended])
-    s.promises.changed = 'all'
+    s.promiseRows.changed = 'all'
   }
 }
 

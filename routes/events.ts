@@ -135,8 +135,9 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return openEvents(tx, app.keyring, tenantId, await readStream(tx, tenantId, 'journey', journeyId, afterVersion, limit))
     })
     const last = events[events.length - 1]
+    const showWriter = seesWriters(request)
     return {
-      data: events.map((e) => toCloudEvent(e, seesWriters(request))),
+      data: events.map((e) => toCloudEvent(e, showWriter)),
       nextCursor: last && events.length === limit ? encodeNumberCursor(last.version) : null,
     }
   })

@@ -76,10 +76,11 @@ const peopleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const today = isoDate(p.now)
       const promises = (await Promise.all(p.ids.map((journeyId) => listPromises(tx, app.keyring, tenantId, { journeyId, limit: 10_000, today })))).flat()
       const events = await openEvents(tx, app.keyring, tenantId, await eventsOfPerson(tx, tenantId, personId))
+      const showWriter = seesWriters(request)
       await writeAudit(tx, tenantId, { actor: principal.keyId, action: 'person.exported', targetType: 'person', targetId: personId, details: { journeys: p.ids.length, events: events.length } })
       return {
         personId, exportedAt: p.now.toISOString(), erased: Boolean(p.key?.erasedAt), erasedAt: p.key?.erasedAt ?? null,
-        journeys: p.journeys, promises: promises.map(promiseView), events: events.map((e) => toCloudEvent(e, seesWriters(request))),
+        journeys: p.journeys, promises: promises.map(promiseView), events: events.map((e) => toCloudEvent(e, showWriter)),
       }
     }, { long: true })
   })

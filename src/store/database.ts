@@ -79,64 +79,69 @@ export interface DatabaseOptions {
  */
 const preparedParameterLimit = 64
 
-/** Opens the database; nothing connects before this is called. */
-export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  if (options.databaseUrl) {
-    const client = postgres(options.databaseUrl, {
-      max: options.poolSize,
-      onnotice: () => {},
-      // While the database is away, fail fast (a 503 the client retries) instead of queueing
-      // requests behind the driver's reconnect backoff, which grows to 20 s, or a 30 s connect timeout.
-      backoff: (retries: number) => Math.min(0.01 * 2 ** retries, 0.5),
-      connect_timeout: 2,
-      // An acknowledged event must survive a database crash, whatever the server's default:
-      // with synchronous_commit off, a commit is answered before its WAL is written.
-      connection: { application_name: 'journey-ledger', synchronous_commit: 'on' },
-      // int8 as a JavaScript number, as PGlite returns it: positions and counts stay below 2^53.
-      types: { int8: { to: 20, from: [20], serialize: (n: number) => String(n), parse: (s: string) => Number(s) } },
-    })
-    // Dates and timestamps stay the strings PostgreSQL sends (as PGlite's are below), and a json
-    // parameter is the JSON text the statement passes, not a value to encode again.
-    const asIs = (value: unknown) => value
-    for (const oid of [1082, 1083, 1114, 1184, 1182, 1185, 1115]) {
-      client.options.parsers[oid] = asIs
-      client.options.serializers[oid] = asIs
-    }
-    client.options.serializers[114] = asIs
-    client.options.serializers[3802] = asIs
-    const runOn = (c: Pick<typeof client, 'unsafe'>): Runner => (text, params) =>
-      c.unsafe<Row[]>(text, params as postgres.ParameterOrJSON<never>[], { prepare: params.length <= preparedParameterLimit })
-    const db: Db = {
-      kind: 'postgres',
-      limits: options.limits,
-      run: runOn(client),
-      // postgres.js's begin, not a reserved connection: begin also fails the transaction when its
-      // connection closes, which a reserved connection does not (requests hung while the database
-      // was down, in tests/faults/database-down). BEGIN takes a round trip alone: begin awaits it.
-      transaction: async <T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions) => {
-        let result: Promise<T> | undefined
-        // begin sends COMMIT when its callback settles: here when the work has sent everything
-        // (sentAll), or when it finishes without saying so; a work that fails first rolls back.
-        await client.begin((connection) => new Promise<void>((resolve, reject) => {
-          let sending = true
-          const run = runOn(connection)
-          const sentAll = () => {
-            sending = false
-            resolve()
-          }
-          result = work({ inTransaction: true, sentAll, run: (text, params) => (sending ? run(text, params) : Promise.reject(sentAfterAll())) })
-          if (options?.oneRoundTrip) sentAll()
-          result.then(() => resolve(), (error: unknown) => {
-            sending = false
-            reject(error)
-          })
-        }))
-        if (!result) throw new Error('the transaction did not run its work')
-        return result
-      },
-    }
-    return { db, close: () => client.end({ timeout: 5 }) }
+/** Opens the database: PostgreSQL when a URL is given, else the embedded PGlite. Nothing connects before this is called. */
+export function openDatabase(options: DatabaseOptions): Promise<Database> {
+  return options.databaseUrl ? Promise.resolve(openPostgres(options.databaseUrl, options)) : openPGlite(options)
+}
+
+function openPostgres(url: string, options: DatabaseOptions): Database {
+  const client = postgres(url, {
+    max: options.poolSize,
+    onnotice: () => {},
+    // While the database is away, fail fast (a 503 the client retries) instead of queueing
+    // requests behind the driver's reconnect backoff, which grows to 20 s, or a 30 s connect timeout.
+    backoff: (retries: number) => Math.min(0.01 * 2 ** retries, 0.5),
+    connect_timeout: 2,
+    // An acknowledged event must survive a database crash, whatever the server's default:
+    // with synchronous_commit off, a commit is answered before its WAL is written.
+    connection: { application_name: 'journey-ledger', synchronous_commit: 'on' },
+    // int8 as a JavaScript number, as PGlite returns it: positions and counts stay below 2^53.
+    types: { int8: { to: 20, from: [20], serialize: (n: number) => String(n), parse: (s: string) => Number(s) } },
+  })
+  // Dates and timestamps stay the strings PostgreSQL sends (as PGlite's are below), and a json
+  // parameter is the JSON text the statement passes, not a value to encode again.
+  const asIs = (value: unknown) => value
+  for (const oid of [1082, 1083, 1114, 1184, 1182, 1185, 1115]) {
+    client.options.parsers[oid] = asIs
+    client.options.serializers[oid] = asIs
   }
+  client.options.serializers[114] = asIs
+  client.options.serializers[3802] = asIs
+  const runOn = (c: Pick<typeof client, 'unsafe'>): Runner => (text, params) =>
+    c.unsafe<Row[]>(text, params as postgres.ParameterOrJSON<never>[], { prepare: params.length <= preparedParameterLimit })
+  const db: Db = {
+    kind: 'postgres',
+    limits: options.limits,
+    run: runOn(client),
+    // postgres.js's begin, not a reserved connection: begin also fails the transaction when its
+    // connection closes, which a reserved connection does not (requests hung while the database
+    // was down, in tests/faults/database-down). BEGIN takes a round trip alone: begin awaits it.
+    transaction: async <T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions) => {
+      let result: Promise<T> | undefined
+      // begin sends COMMIT when its callback settles: here when the work has sent everything
+      // (sentAll), or when it finishes without saying so; a work that fails first rolls back.
+      await client.begin((connection) => new Promise<void>((resolve, reject) => {
+        let sending = true
+        const run = runOn(connection)
+        const sentAll = () => {
+          sending = false
+          resolve()
+        }
+        result = work({ inTransaction: true, sentAll, run: (text, params) => (sending ? run(text, params) : Promise.reject(sentAfterAll())) })
+        if (options?.oneRoundTrip) sentAll()
+        result.then(() => resolve(), (error: unknown) => {
+          sending = false
+          reject(error)
+        })
+      }))
+      if (!result) throw new Error('the transaction did not run its work')
+      return result
+    },
+  }
+  return { db, close: () => client.end({ timeout: 5 }) }
+}
+
+async function openPGlite(options: DatabaseOptions): Promise<Database> {
   if (!options.dataDir.startsWith('memory://')) mkdirSync(options.dataDir, { recursive: true })
   // Loaded only here: the embedded database's module alone is about 45 MB of a process's memory.
   const { PGlite, types } = await import('@electric-sql/pglite')

@@ -97,23 +97,25 @@ export async function recordEvents(tx: Tx, tenantId: string, events: readonly In
 
 /**
  * Locks every stream the request names, and with the same round trip reads what is already
- * stored (idempotency on source + id), the journeys of named promises and the person keys. On one
+ * stored (idempotency on source + id), the journeys of named promises, the person keys and the
+ * promises of journeys whose events need them. On one
  * connection the statements run in order, so the read sees everything committed before the locks.
  */
 async function readContext(tx: Tx, tenantId: string, events: readonly IncomingEvent[], keyring: Keyring): Promise<Context> {
   const streams = sortStreams(events.map((e) => ({ kind: e.streamKind, id: e.subject })))
   const namedPromises = events.flatMap((e) => (e.type === 'promise.made' && e.data.promiseId !== undefined ? [e.data.promiseId] : []))
   const personIds = events.flatMap((e) => ((e.type === 'candidate.applied' || e.type === 'employee.hired') && e.data.personId ? [e.data.personId] : []))
+  const needingPromises = journeysNeedingPromises(events)
   const [locked, reads] = await Promise.all([
     lockStreams(tx, tenantId, streams),
-    // One statement for the three reads, each a jsonb array: a statement costs the database more than its rows.
+    // One statement for the four reads, each a jsonb array: a statement costs the database more than its rows.
     queryOne<{ stored: StoredResult[]; owners: { id: string; journeyId: string }[]; keys: { personId: string; wrappedKey: string | null }[]; promises: PromiseRecord[] }>(tx, sql`
       select (${storedEvents(tenantId, events)}) as stored, (${promiseOwners(tenantId, namedPromises)}) as owners,
         (${keyring.keysOfAppend(tenantId, personIds, streams.flatMap((s) => (s.kind === 'journey' ? [s.id] : [])))}) as keys,
-        (${promiseBooks(tenantId, journeysNeedingPromises(events))}) as promises`),
+        (${promiseBooks(tenantId, needingPromises)}) as promises`),
   ])
   if (!reads) throw new Error('the append context read returned no row')
-  const promises = new Map<string, PromiseBook>(journeysNeedingPromises(events).map((id) => [id, {}]))
+  const promises = new Map<string, PromiseBook>(needingPromises.map((id) => [id, {}]))
   for (const p of reads.promises) (promises.get(p.journeyId) ?? {})[p.id] = p
   return { locked, stored: reads.stored, owners: new Map(reads.owners.map((o) => [o.id, o.journeyId])), keys: keyring.openKeys(tenantId, reads.keys), promises }
 }

@@ -50,7 +50,8 @@ export const events = pgTable('events', {
   type: text('type').notNull(),
   time: tstz('time').notNull(),
   data: jsonb('data').notNull(),
-  personId: text('person_id'),
+  // The person the event is about, by the service's own reference (person_keys.person_ref), never the client's id.
+  personRef: text('person_ref'),
   // The event's personal fields, sealed under the person's data key (AES-256-GCM, base64); in
   // `data` those fields stand as null. Erasure destroys the key, leaving only ciphertext.
   sealed: text('sealed'),
@@ -62,13 +63,13 @@ export const events = pgTable('events', {
   uniqueIndex('events_source_id').on(t.tenantId, t.source, t.id),
   uniqueIndex('events_stream_version').on(t.tenantId, t.streamKind, t.subject, t.version),
   index('events_feed').on(t.tenantId, t.txId, t.position),
-  index('events_person').on(t.tenantId, t.personId),
+  index('events_person').on(t.tenantId, t.personRef),
 ])
 
 export const journeys = pgTable('journeys', {
   tenantId: text('tenant_id').notNull(),
   id: text('id').notNull(),
-  personId: text('person_id').notNull(),
+  personRef: text('person_ref').notNull(),
   vacancyId: text('vacancy_id'),
   stage: text('stage').notNull(),
   stageSince: tstz('stage_since').notNull(),
@@ -91,7 +92,7 @@ export const journeys = pgTable('journeys', {
   primaryKey({ columns: [t.tenantId, t.id] }),
   index('journeys_stage').on(t.tenantId, t.stage, t.id),
   index('journeys_department').on(t.tenantId, t.department, t.id),
-  index('journeys_person').on(t.tenantId, t.personId, t.id),
+  index('journeys_person').on(t.tenantId, t.personRef, t.id),
   index('journeys_vacancy').on(t.tenantId, t.vacancyId, t.id),
   index('journeys_manager').on(t.tenantId, t.manager, t.id),
 ])
@@ -147,11 +148,11 @@ export const idempotencyKeys = pgTable('idempotency_keys', {
   key: text('key').notNull(),
   requestHash: text('request_hash').notNull(),
   statusCode: integer('status_code'),
-  // The first response, sealed under the master key (it may hold personal fields).
+  // The first response, sealed under the data key of the person it is about (person_ref), else under the master key.
   response: text('response'),
   // The first response carried a secret (a new API key, a tenant's admin key): it is not stored, and a replay is refused.
   secretWithheld: boolean('secret_withheld').notNull().default(false),
-  personId: text('person_id'),
+  personRef: text('person_ref'),
   createdAt: tstz('created_at').notNull().default(sql`now()`),
   completedAt: tstz('completed_at'),
 }, (t) => [
@@ -159,15 +160,28 @@ export const idempotencyKeys = pgTable('idempotency_keys', {
   index('idempotency_keys_created').on(t.tenantId, t.createdAt),
 ])
 
+// A person: the service's own reference, the client's id, and the person's data key. The only row
+// that maps the client's id to the reference; erasure deletes it (and vacuums the table).
 export const personKeys = pgTable('person_keys', {
   tenantId: text('tenant_id').notNull(),
+  personRef: text('person_ref').notNull(),
   personId: text('person_id').notNull(),
-  // The person's data key wrapped by the master key; null once erased.
+  // The person's data key wrapped by the master key (null: none needed yet, for rows from before references).
   wrappedKey: text('wrapped_key'),
   createdAt: tstz('created_at').notNull().default(sql`now()`),
-  erasedAt: tstz('erased_at'),
-  erasedReason: text('erased_reason'),
-}, (t) => [primaryKey({ columns: [t.tenantId, t.personId] })])
+}, (t) => [
+  primaryKey({ columns: [t.tenantId, t.personRef] }),
+  uniqueIndex('person_keys_person_id').on(t.tenantId, t.personId),
+])
+
+// Who was erased, as a keyed hash of the client's id (HMAC under a key derived from the master key):
+// enough to answer "erased" and store nothing new about them, not enough to name them.
+export const erasedPeople = pgTable('erased_people', {
+  tenantId: text('tenant_id').notNull(),
+  idHash: text('id_hash').notNull(),
+  erasedAt: tstz('erased_at').notNull().default(sql`now()`),
+  reason: text('reason').notNull(),
+}, (t) => [primaryKey({ columns: [t.tenantId, t.idHash] })])
 
 export const masterKeyCheck = pgTable('master_key_check', {
   tenantId: text('tenant_id').notNull(),

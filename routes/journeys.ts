@@ -26,7 +26,7 @@ const PulseSchema = Type.Object({
 
 export const JourneySchema = Type.Object({
   id: Type.String(),
-  personId: Type.String(),
+  personId: nullable(Type.String({ description: 'The client\'s id of the person; null once the person was erased (the journey stays, unlinked).' })),
   vacancyId: nullable(Type.String()),
   stage: StageSchema,
   stageSince: Type.String({ format: 'date-time' }),
@@ -74,7 +74,7 @@ const experienceTypes = ['pulse.answered', 'checkin.held', 'recognition.given', 
 
 const ExperienceSchema = Type.Object({
   journeyId: Type.String(),
-  personId: Type.String(),
+  personId: nullable(Type.String()),
   data: Type.Array(Type.Object({
     time: Type.String({ format: 'date-time' }),
     type: Type.Enum([...experienceTypes], { type: 'string' }),

@@ -3,12 +3,12 @@ import Type from 'typebox'
 import { notFound } from '../src/domain/errors.js'
 import { isoDate } from '../src/domain/journey.js'
 import { principalOf } from '../src/plugins/auth.js'
-import { inTenant } from '../src/store/database.js'
+import { inTenant, type Tx } from '../src/store/database.js'
 import { writeAudit } from '../src/store/audit.js'
-import { forgetPersonResponses } from '../src/store/idempotency.js'
-import { destroyPersonKey, openEvents } from '../src/store/keyring.js'
+import { openEvents } from '../src/store/keyring.js'
 import { readCountedJourneys } from '../src/store/journeys.js'
-import { eventsOfPerson, journeyIdsOfPerson, personKeyState } from '../src/store/people.js'
+import { erasedAt, erasePerson, eventsOfPerson, journeyIdsOfPerson, personById } from '../src/store/people.js'
+import { purgeErased } from '../src/store/purge.js'
 import { listPromises } from '../src/store/promises.js'
 import { seesWriters, toCloudEvent } from './events.js'
 import { journeyView } from './journeys.js'
@@ -38,14 +38,21 @@ export const peopleSchemas = [PersonSchema, PersonExportSchema]
 const params = Type.Object({ personId: Key('The person.') })
 
 const peopleRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  /** The person's journeys as views, or a 404 when nothing at all is known about them. */
-  async function person(tenantId: string, personId: string, tx: Parameters<Parameters<typeof inTenant>[2]>[0]) {
+  /**
+   * The person's reference and journeys as views; for an erased person, when (their journeys no
+   * longer name them); a 404 when nothing at all is known about them.
+   */
+  async function person(tenantId: string, personId: string, tx: Tx) {
     const now = app.config.now()
-    const ids = await journeyIdsOfPerson(tx, tenantId, personId)
-    const key = await personKeyState(tx, tenantId, personId)
-    if (ids.length === 0 && !key) throw notFound(`no person ${personId}`)
+    const row = await personById(tx, tenantId, personId)
+    if (!row) {
+      const at = await erasedAt(tx, tenantId, app.keyring.tombstoneOf(tenantId, personId))
+      if (at === undefined) throw notFound('no such person')
+      return { ref: null, ids: [], now, erasedAt: at, journeys: [] }
+    }
+    const ids = await journeyIdsOfPerson(tx, tenantId, row.personRef)
     const rows = await readCountedJourneys(tx, tenantId, ids, isoDate(now))
-    return { ids, now, key, journeys: rows.map((row) => journeyView(row, now)) }
+    return { ref: row.personRef, ids, now, erasedAt: null, journeys: rows.map((r) => journeyView(r, now)) }
   }
 
   app.get('/v1/people/:personId', {
@@ -56,7 +63,7 @@ const peopleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { personId } = request.params
     return inTenant(app.db, tenantId, async (tx) => {
       const p = await person(tenantId, personId, tx)
-      return { personId, erased: Boolean(p.key?.erasedAt), erasedAt: p.key?.erasedAt ?? null, journeys: p.journeys }
+      return { personId, erased: p.erasedAt !== null, erasedAt: p.erasedAt, journeys: p.journeys }
     })
   })
 
@@ -75,11 +82,12 @@ const peopleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const p = await person(tenantId, personId, tx)
       const today = isoDate(p.now)
       const promises = (await Promise.all(p.ids.map((journeyId) => listPromises(tx, app.keyring, tenantId, { journeyId, limit: 10_000, today })))).flat()
-      const events = await openEvents(tx, app.keyring, tenantId, await eventsOfPerson(tx, tenantId, personId))
+      const events = p.ref === null ? [] : await openEvents(tx, app.keyring, tenantId, await eventsOfPerson(tx, tenantId, p.ref))
       const showWriter = seesWriters(request)
-      await writeAudit(tx, tenantId, { actor: principal.keyId, action: 'person.exported', targetType: 'person', targetId: personId, details: { journeys: p.ids.length, events: events.length } })
+      // The audit trail names the person by reference only: it outlives them.
+      await writeAudit(tx, tenantId, { actor: principal.keyId, action: 'person.exported', targetType: 'person', targetId: p.ref ?? 'erased', details: { journeys: p.ids.length, events: events.length } })
       return {
-        personId, exportedAt: p.now.toISOString(), erased: Boolean(p.key?.erasedAt), erasedAt: p.key?.erasedAt ?? null,
+        personId, exportedAt: p.now.toISOString(), erased: p.erasedAt !== null, erasedAt: p.erasedAt,
         journeys: p.journeys, promises: promises.map(promiseView), events: events.map((e) => toCloudEvent(e, showWriter)),
       }
     }, { long: true })
@@ -89,21 +97,26 @@ const peopleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     config: { scope: 'people:manage' },
     schema: {
       tags: ['people'], summary: 'Erase the person (crypto-shredding)',
-      description: 'Destroys the person\'s data key in one transaction: their personal fields (notes, comments, evidence, reasons, promise words) become unreadable everywhere, also in the feed and in backups of the event table. Counts and scores stay, so analytics do not change. Repeating it is a 204 too. Audited.',
+      description: 'Deletes the one row that maps the person\'s id to the ledger\'s reference, and with it their data key, in one transaction: their id and every field that describes them (free text, labels, promise words) become unreadable everywhere, also in the feed, in replays and in copies of the database files taken afterwards (the row is vacuumed at once). A keyed-hash tombstone remembers the erasure, so nothing new is stored about them. Counts, scores, dates and the tenant\'s own vocabulary stay, so analytics do not change. Repeating it is a 204 too. Audited.',
       params, response: { 204: Type.Null({ description: 'Erased.' }), ...problemResponses(404) },
     },
   }, async (request, reply) => {
     const principal = principalOf(request)
     const { tenantId } = principal
     const { personId } = request.params
-    await inTenant(app.db, tenantId, async (tx) => {
-      const ids = await journeyIdsOfPerson(tx, tenantId, personId)
-      const key = await personKeyState(tx, tenantId, personId)
-      if (ids.length === 0 && !key) throw notFound(`no person ${personId}`)
-      await destroyPersonKey(tx, tenantId, personId, 'erasure')
-      await forgetPersonResponses(tx, tenantId, personId)
-      await writeAudit(tx, tenantId, { actor: principal.keyId, action: 'person.erased', targetType: 'person', targetId: personId, details: { journeys: ids.length, repeated: Boolean(key?.erasedAt) } })
+    const tombstone = app.keyring.tombstoneOf(tenantId, personId)
+    const erased = await inTenant(app.db, tenantId, async (tx) => {
+      const row = await personById(tx, tenantId, personId)
+      if (!row) {
+        if (await erasedAt(tx, tenantId, tombstone) === undefined) throw notFound('no such person')
+        return false
+      }
+      const ids = await journeyIdsOfPerson(tx, tenantId, row.personRef)
+      await erasePerson(tx, tenantId, row.personRef, tombstone, 'erasure')
+      await writeAudit(tx, tenantId, { actor: principal.keyId, action: 'person.erased', targetType: 'person', targetId: row.personRef, details: { journeys: ids.length } })
+      return true
     })
+    if (erased) await purgeErased(app.db, app.log)
     return reply.code(204).send(null)
   })
 }

@@ -136,7 +136,7 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!row) throw notFound(`no journey ${subject}`)
       return row
     })
-    request.responsePersonId = journey.personId
+    request.responsePersonRef = journey.personRef
     const data = { ...record(body), promiseId }
     const events = parseEvents({ specversion: '1.0', id: eventId(request), source: apiSource(request), type, subject: journey.id, time: now.toISOString(), data }, { now, ownSources: true })
     await pointIntoBody(() => app.ledger.append(tenantId, events, { batch: false, writtenBy: principalOf(request).keyId }))

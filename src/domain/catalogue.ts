@@ -232,17 +232,20 @@ export type EventData<K extends EventType> = Static<(typeof dataSchemas)[K]>
 /** An event type with the data its schema allows: what a valid CloudEvent carries. */
 export type TypedData = { [K in EventType]: { type: K; data: EventData<K> } }[EventType]
 
-// Personal: free text written by or about the person (notes, comments, evidence, reasons, promise
-// texts). Not personal: client keys, scores, enums, dates, short labels (analytics count them).
+// Personal: every field that describes the person: free text (notes, comments, evidence, reasons,
+// promise words and terms) and labels (motivations, interests, development wishes, exit reasons,
+// development titles, the channel they came by, whom they referred). The person's own id is not
+// stored at all: the ledger holds a reference instead (store/append-people.ts). Not personal: other
+// keys, scores, enums, dates, and the tenant's own vocabulary (department, role, category).
 export const personalFields = {
   'vacancy.published': [], 'vacancy.closed': [],
-  'candidate.applied': [], 'interview.held': ['notes'], 'offer.made': ['terms'], 'offer.accepted': [],
+  'candidate.applied': ['channel'], 'interview.held': ['notes'], 'offer.made': ['terms'], 'offer.accepted': [],
   'offer.declined': ['reason'], 'candidate.withdrew': ['reason'], 'candidate.rejected': ['reason'],
-  'employee.hired': [], 'onboarding.completed': [], 'checkin.held': ['notes'], 'pulse.answered': [],
-  'recognition.given': ['note'], 'development.started': [], 'development.completed': [], 'role.changed': [],
+  'employee.hired': [], 'onboarding.completed': [], 'checkin.held': ['motivations', 'interests', 'developmentWishes', 'notes'], 'pulse.answered': [],
+  'recognition.given': ['note'], 'development.started': ['title'], 'development.completed': ['title'], 'role.changed': [],
   'promise.made': ['text'], 'promise.kept': ['evidence'], 'promise.broken': ['reason'],
   'promise.renegotiated': ['text'], 'promise.withdrawn': ['reason'], 'promise.assessed': ['comment'],
-  'exit.announced': ['reason'], 'exit.interviewed': ['notes'], 'employee.exited': [], 'alumni.referred': [],
+  'exit.announced': ['reason'], 'exit.interviewed': ['reasons', 'notes'], 'employee.exited': [], 'alumni.referred': ['referredPersonId'],
 } as const satisfies { readonly [K in EventType]: readonly (keyof EventData<K>)[] }
 export type PersonalField<K extends EventType> = (typeof personalFields)[K][number]
 

@@ -15,7 +15,8 @@ export type IncomingJourneyEvent = Extract<IncomingEvent, { type: JourneyEvent['
 /** What the rules need to know, in arrival order. */
 export interface JourneyFacts {
   exists: boolean
-  personId: string | null
+  /** The person, by the ledger's reference (the ledger's events name people by it, in data.personId). */
+  personRef: string | null
   vacancyId: string | null
   hired: boolean
   exitAnnounced: boolean
@@ -24,24 +25,24 @@ export interface JourneyFacts {
   promises: PromiseOutcomes
 }
 
-export const noJourney: JourneyFacts = { exists: false, personId: null, vacancyId: null, hired: false, exitAnnounced: false, exited: false, promises: {} }
+export const noJourney: JourneyFacts = { exists: false, personRef: null, vacancyId: null, hired: false, exitAnnounced: false, exited: false, promises: {} }
 
 type Judged = Pick<Envelope, 'subject' | 'time'> & JourneyEvent
 
-export const personIdOf = (e: JourneyEvent): string | undefined =>
+export const personRefOf = (e: JourneyEvent): string | undefined =>
   e.type === 'candidate.applied' || e.type === 'employee.hired' ? e.data.personId : undefined
 
 /** Throws the rule a new event breaks. */
 export function checkJourneyEvent(facts: JourneyFacts, event: Judged): void {
   const { type, subject } = event
-  const personId = personIdOf(event)
+  const personRef = personRefOf(event)
   if (!facts.exists) {
     if (type !== 'candidate.applied' && type !== 'employee.hired') {
       throw impossible('journey-unknown', `journey ${subject} does not exist: its first event must be candidate.applied or employee.hired`)
     }
-    if (!personId) throw invalid(`${type} opens journey ${subject} and needs personId`, [{ path: '/data/personId', message: 'is required when the journey is new' }])
-  } else if (personId && facts.personId && personId !== facts.personId) {
-    throw impossible('person-mismatch', `journey ${subject} belongs to person ${facts.personId}, not ${personId}`)
+    if (!personRef) throw invalid(`${type} opens journey ${subject} and needs personId`, [{ path: '/data/personId', message: 'is required when the journey is new' }])
+  } else if (personRef && facts.personRef && personRef !== facts.personRef) {
+    throw impossible('person-mismatch', `journey ${subject} belongs to another person`)
   }
   if (isPromiseEvent(event)) return checkPromiseEvent(facts.promises, event)
   switch (type) {
@@ -62,7 +63,7 @@ export function checkJourneyEvent(facts: JourneyFacts, event: Judged): void {
 /** The facts after an event (one that passed checkJourneyEvent, or one stored before). */
 export function evolveFacts(facts: JourneyFacts, event: JourneyEvent): JourneyFacts {
   const next = {
-    ...facts, exists: true, personId: facts.personId ?? personIdOf(event) ?? null,
+    ...facts, exists: true, personRef: facts.personRef ?? personRefOf(event) ?? null,
     vacancyId: facts.vacancyId ?? (event.type === 'candidate.applied' ? event.data.vacancyId ?? null : null),
   }
   if (isPromiseEvent(event)) return { ...next, promises: evolveOutcomes(facts.promises, event) }

@@ -2,7 +2,7 @@
 // by (arrival order, journey-rules.ts), and the journey and its promises folded in world-time
 // order, so a backfilled event lands in its place. Pure: the clock is passed in.
 import { byTime, type Envelope } from './ledger-event.js'
-import { checkJourneyEvent, evolveFacts, noJourney, personIdOf, type JourneyEvent, type JourneyFacts } from './journey-rules.js'
+import { checkJourneyEvent, evolveFacts, noJourney, personRefOf, type JourneyEvent, type JourneyFacts } from './journey-rules.js'
 import { addMade, applyEvents, draftBook, isPromiseEvent, promisesOf, type PromiseBook, type PromiseRecord } from './promise.js'
 import { armExperienceSignals, armPromiseSignals, type ArmedSignals } from './signals.js'
 
@@ -23,12 +23,16 @@ export interface Experience {
   lastDevelopmentAt: string | null
   lastRoleChangeAt: string | null
   lastCheckinAt: string | null
+  /** Marks of the interests and development wishes named in check-ins (never their words: see store/append-people.ts). */
   interests: string[]
+  /** The first check-in that named an interest an earlier one had named. */
+  repeatedInterestAt: string | null
 }
 
 export interface Journey {
   id: string
-  personId: string
+  /** The person, by the ledger's reference: reads name them by the client's id while it is mapped. */
+  personRef: string
   vacancyId: string | null
   stage: Stage
   stageSince: string
@@ -100,12 +104,12 @@ function promiseSignalsOf(promises: PromiseBook, startDate: string | null): Arme
 // ---- evolve (world-time order) ----
 
 function emptyExperience(): Experience {
-  return { latestPulse: null, expectationsMet: [], lastRecognitionAt: null, lastDevelopmentAt: null, lastRoleChangeAt: null, lastCheckinAt: null, interests: [] }
+  return { latestPulse: null, expectationsMet: [], lastRecognitionAt: null, lastDevelopmentAt: null, lastRoleChangeAt: null, lastCheckinAt: null, interests: [], repeatedInterestAt: null }
 }
 
 function newJourneyRow(id: string, first: Envelope): Journey {
   return {
-    id, personId: '', vacancyId: null, stage: 'applied', stageSince: first.time, role: null, department: null, manager: null,
+    id, personRef: '', vacancyId: null, stage: 'applied', stageSince: first.time, role: null, department: null, manager: null,
     startDate: null, hiredAt: null, exitedAt: null, lastDay: null, exitKind: null, regrettable: null, version: 0,
     stages: [], experience: emptyExperience(), signals: {}, createdAt: first.time, updatedAt: first.recordedAt,
   }
@@ -137,8 +141,8 @@ function place(j: Journey, d: { role?: string; department?: string; manager?: st
 function applyToJourney(j: Journey, e: Envelope & JourneyEvent): void {
   j.version = Math.max(j.version, e.version)
   if (e.recordedAt > j.updatedAt) j.updatedAt = e.recordedAt
-  const personId = personIdOf(e)
-  if (personId && !j.personId) j.personId = personId
+  const personRef = personRefOf(e)
+  if (personRef && !j.personRef) j.personRef = personRef
   applyToExperience(j.experience, e)
   switch (e.type) {
     case 'candidate.applied':
@@ -191,8 +195,10 @@ function applyToExperience(exp: Experience, e: Envelope & JourneyEvent): void {
     case 'checkin.held': {
       if (e.data.expectationsMet !== undefined) addReading(exp, { time: e.time, value: e.data.expectationsMet, source: 'checkin' })
       exp.lastCheckinAt = e.time
-      const interests = [...(e.data.interests ?? []), ...(e.data.developmentWishes ?? [])]
-      if (interests.length > 0) exp.interests = interests
+      const named = new Set([...(e.data.interests ?? []), ...(e.data.developmentWishes ?? [])])
+      if (exp.repeatedInterestAt === null && exp.interests.some((mark) => named.has(mark))) exp.repeatedInterestAt = e.time
+      // Bounded: a person names a handful of interests over the years, not thousands.
+      exp.interests = [...new Set([...exp.interests, ...named])].slice(-100)
       return
     }
     case 'recognition.given':

@@ -19,8 +19,8 @@ export interface Envelope {
   version: number
   position: number
   recordedAt: string
-  /** The person whose data key seals this event's personal fields. */
-  personId: string | null
+  /** The person the event is about, by the ledger's own reference (never the client's id); their data key seals its personal fields. */
+  personRef: string | null
   /** The personal fields, sealed (see store/keyring.ts); in `data` they stand as null. */
   sealed: string | null
   /** Set on read when the person was erased: the personal fields stay null for good. */

@@ -47,12 +47,11 @@ export function armExperienceSignals(j: Journey): ArmedSignals {
   if (lastGrowth) {
     armed.stalled = { since: plusDays(lastGrowth, stalledAfterDays), why: `no development or role change for ${stalledAfterDays} days` }
   }
-  const roleText = `${j.role ?? ''} ${j.department ?? ''}`.toLowerCase()
-  const outside = exp.interests.filter((i) => !roleText.includes(i.toLowerCase()))
-  const checkin = exp.lastCheckinAt
-  const developedSince = checkin !== null && exp.lastDevelopmentAt !== null && Date.parse(exp.lastDevelopmentAt) >= Date.parse(checkin)
-  if (checkin && outside.length > 0 && !developedSince) {
-    armed['interest-outside-role'] = { since: checkin, why: `interested in ${outside.slice(0, 3).join(', ')}, outside the current role, with no development started since` }
+  // The words of interests are sealed; the fold compares their marks, so `why` names no interest.
+  const repeated = exp.repeatedInterestAt
+  const developedSince = repeated !== null && exp.lastDevelopmentAt !== null && Date.parse(exp.lastDevelopmentAt) >= Date.parse(repeated)
+  if (repeated && !developedSince) {
+    armed['interest-outside-role'] = { since: repeated, why: 'an interest or development wish named again in a later check-in, with no development started since (the check-ins say which)' }
   }
   return armed
 }

@@ -7,6 +7,7 @@ import { conflict, invalid, ProblemError } from '../domain/errors.js'
 import { inSystem, inTenant } from '../store/database.js'
 import { Batcher } from '../store/batcher.js'
 import { isDatabaseUnavailable } from '../store/failures.js'
+import { peopleByRef } from '../store/people.js'
 import { claimKeys, completeKeys, expireKeys, readClaim, releaseKey, type ClaimRequest, type Outcome } from '../store/idempotency.js'
 import { problemContentType } from './errors.js'
 
@@ -17,8 +18,8 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     idempotencyKey: string | null
-    /** The person a response is about, set by routes whose responses carry personal fields. */
-    responsePersonId: string | null
+    /** The person a response is about (the ledger's reference), set by routes whose responses carry personal fields. */
+    responsePersonRef: string | null
   }
 }
 
@@ -64,8 +65,13 @@ async function idempotencyPlugin(app: FastifyInstance) {
     return inputs.map(() => true as const)
   })
   app.decorateRequest('idempotencyKey', null)
-  app.decorateRequest('responsePersonId', null)
+  app.decorateRequest('responsePersonRef', null)
   const aad = (tenantId: string, key: string) => `idempotency/${tenantId}/${key}`
+  /** The data key of the person a response is about; undefined once they were erased (or their key expired). */
+  const personKey = async (tenantId: string, personRef: string) => {
+    const rows = await inTenant(app.db, tenantId, (tx) => peopleByRef(tx, tenantId, [personRef]), { oneRoundTrip: true })
+    return app.keyring.openKeys(tenantId, rows).get(personRef)
+  }
 
   app.addHook('preHandler', async (request, reply) => {
     const tenantId = keySpace(request)
@@ -88,9 +94,14 @@ async function idempotencyPlugin(app: FastifyInstance) {
         'the first request with this Idempotency-Key succeeded, and its response carried a secret, which is never stored: list what it created to find it, and revoke it if its secret was lost')
     }
     if (claim.state === 'replay') {
+      const sealKey = claim.personRef === null ? undefined : await personKey(tenantId, claim.personRef)
+      if (claim.personRef !== null && (!sealKey || claim.sealedResponse === null)) {
+        throw new ProblemError(410, 'replay-forgotten', 'Response forgotten',
+          'the first request with this Idempotency-Key succeeded; its response was about a person since erased, and is no longer kept: read the resource for its current state')
+      }
       reply.header('idempotent-replayed', 'true')
       reply.code(claim.statusCode).type(claim.statusCode >= 400 ? problemContentType : 'application/json')
-      const body = claim.sealedResponse === null ? null : app.keyring.openRecord(claim.sealedResponse, aad(tenantId, key))
+      const body = claim.sealedResponse === null ? null : app.keyring.openRecord(claim.sealedResponse, aad(tenantId, key), sealKey)
       return reply.send(JSON.stringify(body))
     }
     request.idempotencyKey = key
@@ -134,10 +145,12 @@ async function idempotencyPlugin(app: FastifyInstance) {
     const { statusCode } = reply
     const secretWithheld = statusCode < 400 && request.routeOptions.config.carriesSecret === true
     const body: unknown = typeof payload === 'string' && payload.length > 0 && !secretWithheld ? JSON.parse(payload) : null
-    const sealed = body === null ? null : app.keyring.sealRecord(body, aad(tenantId, key))
-    const personId = request.responsePersonId
+    const personRef = request.responsePersonRef
     await recordOutcome(`${tenantId}/${key}`, async () => {
-      await outcomes.submit(tenantId, { key, statusCode, sealedResponse: sealed, secretWithheld, personId })
+      // Sealed under the person's key, read now: an erasure that committed meanwhile leaves nothing to store.
+      const sealKey = personRef === null ? undefined : await personKey(tenantId, personRef)
+      const sealed = body === null || (personRef !== null && !sealKey) ? null : app.keyring.sealRecord(body, aad(tenantId, key), sealKey)
+      await outcomes.submit(tenantId, { key, statusCode, sealedResponse: sealed, secretWithheld, personRef })
     })
     return payload
   })

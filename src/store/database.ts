@@ -146,6 +146,8 @@ async function openPGlite(options: DatabaseOptions): Promise<Database> {
   // Loaded only here: the embedded database's module alone is about 45 MB of a process's memory.
   const { PGlite, types } = await import('@electric-sql/pglite')
   const client = await PGlite.create(options.dataDir)
+  // WAL segments are removed, not renamed for reuse with their old bytes: erasure relies on it (store/purge.ts).
+  await client.exec('set wal_recycle = off')
   // Dates and timestamps as the strings PostgreSQL prints, as on the server above.
   const asIs = (value: string) => value
   const config = { rowMode: 'object' as const, parsers: { [types.DATE]: asIs, [types.TIMESTAMP]: asIs, [types.TIMESTAMPTZ]: asIs, [types.TIME]: asIs } }

@@ -22,7 +22,7 @@ export type StoredRow = LedgerEvent & { streamKind: string }
 export const withoutKind = ({ streamKind: _kind, ...event }: StoredRow): LedgerEvent => event
 
 export const eventColumns = sql`id, source, type, subject, stream_kind as "streamKind", jl_iso(time) as time, data, version, position,
-  jl_iso(recorded_at) as "recordedAt", person_id as "personId", sealed, written_by as "writtenBy"`
+  jl_iso(recorded_at) as "recordedAt", person_ref as "personRef", sealed, written_by as "writtenBy"`
 
 /**
  * The events matching each (a, b) pair of a list, found by index one pair at a time. The list is
@@ -97,7 +97,7 @@ export interface NewEvent {
   type: string
   time: string
   data: unknown
-  personId: string | null
+  personRef: string | null
   sealed: string | null
   writtenBy: string | null
 }
@@ -111,10 +111,10 @@ export interface StreamWrite extends StreamId { version: number; state: unknown 
  */
 export function appendStatement(tenantId: string, events: readonly NewEvent[], streams: readonly StreamWrite[], alongside: readonly SQL[]): SQL {
   const inserted = sql`
-    insert into events (tenant_id, stream_kind, subject, version, id, source, type, time, data, person_id, sealed, written_by)
-    select ${tenantId}, r."streamKind", r.subject, r.version, r.id, r.source, r.type, r.time, r.data, r."personId", r.sealed, r."writtenBy"
+    insert into events (tenant_id, stream_kind, subject, version, id, source, type, time, data, person_ref, sealed, written_by)
+    select ${tenantId}, r."streamKind", r.subject, r.version, r.id, r.source, r.type, r.time, r.data, r."personRef", r.sealed, r."writtenBy"
     from rows from (jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as ("streamKind" text, "subject" text, "version" integer,
-      "id" text, "source" text, "type" text, "time" timestamptz, "data" jsonb, "personId" text, "sealed" text, "writtenBy" text)) with ordinality as r
+      "id" text, "source" text, "type" text, "time" timestamptz, "data" jsonb, "personRef" text, "sealed" text, "writtenBy" text)) with ordinality as r
     order by r.ordinality
     returning id, source, subject, version, position`
   return together(inserted, [streamsUpdate(tenantId, streams), ...alongside])

@@ -5,7 +5,7 @@ import { execute, query, queryOne, type Queryable } from './database.js'
 
 export type Claim =
   | { state: 'claimed' }
-  | { state: 'replay'; statusCode: number; sealedResponse: string | null; secretWithheld: boolean }
+  | { state: 'replay'; statusCode: number; sealedResponse: string | null; secretWithheld: boolean; personRef: string | null }
   | { state: 'in-flight' }
   | { state: 'mismatch' }
 
@@ -35,32 +35,29 @@ export async function claimKeys(tx: Queryable, tenantId: string, claims: readonl
 
 /** What holds a key that could not be claimed: the same request (replayed or in flight) or another. */
 export async function readClaim(tx: Queryable, tenantId: string, key: string, requestHash: string): Promise<Claim> {
-  const existing = await queryOne<{ requestHash: string; statusCode: number | null; response: string | null; secretWithheld: boolean }>(tx, sql`
-    select request_hash as "requestHash", status_code as "statusCode", response, secret_withheld as "secretWithheld" from idempotency_keys
+  const existing = await queryOne<{ requestHash: string; statusCode: number | null; response: string | null; secretWithheld: boolean; personRef: string | null }>(tx, sql`
+    select request_hash as "requestHash", status_code as "statusCode", response, secret_withheld as "secretWithheld", person_ref as "personRef" from idempotency_keys
     where tenant_id = ${tenantId} and key = ${key}`)
   if (!existing) return { state: 'in-flight' }
   if (existing.requestHash !== requestHash) return { state: 'mismatch' }
   if (existing.statusCode === null) return { state: 'in-flight' }
-  return { state: 'replay', statusCode: existing.statusCode, sealedResponse: existing.response, secretWithheld: existing.secretWithheld }
+  return { state: 'replay', statusCode: existing.statusCode, sealedResponse: existing.response, secretWithheld: existing.secretWithheld, personRef: existing.personRef }
 }
 
-export interface Outcome { key: string; statusCode: number; sealedResponse: string | null; secretWithheld: boolean; personId: string | null }
+export interface Outcome { key: string; statusCode: number; sealedResponse: string | null; secretWithheld: boolean; personRef: string | null }
 
 /**
- * Stores the responses the clients got, sealed, in one statement; `personId` names whom one is
- * about, so their erasure removes it.
+ * Stores the responses the clients got, sealed, in one statement; `personRef` names whom one is
+ * about: it is sealed under their data key, so their erasure makes it unreadable.
  */
 export async function completeKeys(tx: Queryable, tenantId: string, outcomes: readonly Outcome[]): Promise<void> {
   await execute(tx, sql`
     update idempotency_keys set status_code = o."statusCode", response = o."sealedResponse", secret_withheld = o."secretWithheld",
-      person_id = o."personId", completed_at = now()
-    from jsonb_to_recordset(${JSON.stringify(outcomes)}::jsonb) as o(key text, "statusCode" integer, "sealedResponse" text, "secretWithheld" boolean, "personId" text)
+      person_ref = o."personRef", completed_at = now()
+    from jsonb_to_recordset(${JSON.stringify(outcomes)}::jsonb) as o(key text, "statusCode" integer, "sealedResponse" text, "secretWithheld" boolean, "personRef" text)
     where idempotency_keys.tenant_id = ${tenantId} and idempotency_keys.key = o.key`)
 }
 
-export async function forgetPersonResponses(tx: Queryable, tenantId: string, personId: string): Promise<void> {
-  await execute(tx, sql`delete from idempotency_keys where tenant_id = ${tenantId} and person_id = ${personId}`)
-}
 
 /** Forgets a claim whose request failed on our side, so the client's retry runs again. */
 export async function releaseKey(tx: Queryable, tenantId: string, key: string): Promise<void> {

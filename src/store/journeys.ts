@@ -5,10 +5,14 @@ import type { SignalName } from '../domain/signals.js'
 import { query, queryOne, type Queryable } from './database.js'
 import { statusSql, type PromiseCounts } from './promises.js'
 
-/** A projection row reads back as the fold that wrote it. */
-export type JourneyRow = Journey
+/**
+ * A projection row reads back as the fold that wrote it, and names the person by the client's id
+ * again while the row mapping it exists (null once the person was erased).
+ */
+export type JourneyRow = Journey & { personId: string | null }
 
-const journeyColumns = sql`id, person_id as "personId", vacancy_id as "vacancyId", stage, jl_iso(stage_since) as "stageSince",
+const journeyColumns = sql`id, person_ref as "personRef",
+  (select k.person_id from person_keys k where k.tenant_id = journeys.tenant_id and k.person_ref = journeys.person_ref) as "personId", vacancy_id as "vacancyId", stage, jl_iso(stage_since) as "stageSince",
   role, department, manager, start_date::text as "startDate", jl_iso(hired_at) as "hiredAt", jl_iso(exited_at) as "exitedAt",
   last_day::text as "lastDay", exit_kind as "exitKind", regrettable, version, stages, experience, signals,
   jl_iso(created_at) as "createdAt", jl_iso(updated_at) as "updatedAt"`
@@ -79,7 +83,7 @@ export function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter):
   if (f.stage) where.push(stageCondition(f.stage, f.today))
   if (f.department !== undefined) where.push(sql`department = ${f.department}`)
   if (f.vacancyId !== undefined) where.push(sql`vacancy_id = ${f.vacancyId}`)
-  if (f.personId !== undefined) where.push(sql`person_id = ${f.personId}`)
+  if (f.personId !== undefined) where.push(sql`person_ref = (select k.person_ref from person_keys k where k.tenant_id = ${tenantId} and k.person_id = ${f.personId})`)
   if (f.manager !== undefined) where.push(sql`manager = ${f.manager}`)
   if (f.afterId !== undefined) where.push(sql`id > ${f.afterId}`)
   if (f.signal) where.push(signalCondition(f.signal, f.now))

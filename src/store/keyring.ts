@@ -1,15 +1,21 @@
 // Data keys per person, wrapped by the master key. Sealing happens on append, opening on every
 // read; erasure destroys the wrapped key, and with it every copy of the person's personal fields.
-import { sql, type SQL } from 'drizzle-orm'
+import { sql } from 'drizzle-orm'
+import { createHmac } from 'node:crypto'
+import { personalFields, type EventType } from '../domain/catalogue.js'
 import { fingerprint, MasterKeyError, newKey, openJson, sealJson, unwrapKey, wrapKey, decrypt, encrypt } from '../domain/crypto.js'
 import { record, type RecordedEvent } from '../domain/ledger-event.js'
 import { execute, inSystem, query, queryOne, type Db, type Queryable } from './database.js'
+import { peopleByRef } from './people.js'
 
 const checkPlaintext = 'journey-ledger master key check'
 const systemTenant = '_system'
 
-/** Keys of some persons: a Buffer when readable, null when erased. Absent: never had one. */
-export type PersonKeys = Map<string, Buffer | null>
+/** Data keys of persons by reference: a Buffer when readable; absent when erased or never known. */
+export type PersonKeys = Map<string, Buffer>
+
+/** A person's row (see db/schema.ts person_keys): the reference, the client's id and the wrapped data key. */
+export interface PersonRow { personRef: string; personId: string; wrappedKey: string | null }
 
 /** Unwrapped data keys kept in memory, at most this many (32 bytes each, plus the map's overhead). */
 const unwrappedCacheSize = 20_000
@@ -18,11 +24,15 @@ export class Keyring {
   /**
    * Unwrapping costs an AES-GCM decryption; a page of promises needs one per person. The cache is
    * keyed by the wrapped key as stored, and the stored row is read on every request, so an erased
-   * key (its row now null) is never served from here.
+   * key (its row gone) is never served from here.
    */
   private readonly unwrapped = new Map<string, Buffer>()
+  /** Keys the tombstones of erased persons are hashed under (derived: nothing more to keep). */
+  private readonly tombstoneKey: Buffer
 
-  constructor(private readonly master: Buffer) {}
+  constructor(private readonly master: Buffer) {
+    this.tombstoneKey = createHmac('sha256', master).update('journey-ledger tombstones').digest()
+  }
 
   private unwrap(wrapped: string, aad: string): Buffer {
     const cacheKey = `${aad}\u0000${wrapped}`
@@ -39,58 +49,21 @@ export class Keyring {
     return fingerprint(this.master)
   }
 
-  /**
-   * The data keys of these persons, creating the missing ones when `create` is set. Keys already
-   * read in this transaction (`known`) are not read again.
-   */
-  async keysFor(tx: Queryable, tenantId: string, personIds: Iterable<string>, options: { create: boolean; known?: PersonKeys }): Promise<PersonKeys> {
+  /** A new person's data key, wrapped for its row. */
+  newWrappedKey(tenantId: string, personId: string): string {
+    return wrapKey(this.master, newKey(), `${tenantId}/${personId}`)
+  }
+
+  /** The keyed hash an erased person's tombstone stands under: it recognises the id, it cannot name it. */
+  tombstoneOf(tenantId: string, personId: string): string {
+    return createHmac('sha256', this.tombstoneKey).update(`${tenantId}/${personId}`).digest('base64url')
+  }
+
+  /** The data keys of these rows, by reference (rows without a key yet have none). */
+  openKeys(tenantId: string, rows: readonly PersonRow[]): PersonKeys {
     const keys: PersonKeys = new Map()
-    const ids: string[] = []
-    for (const id of new Set(personIds)) {
-      const known = options.known?.get(id)
-      if (known === undefined) ids.push(id)
-      else keys.set(id, known)
-    }
-    if (ids.length === 0) return keys
-    const stored = (people: readonly string[]) => sql`
-      select person_id as "personId", wrapped_key as "wrappedKey" from person_keys
-      where tenant_id = ${tenantId} and person_id in (${sql.join(people.map((id) => sql`${id}`), sql`, `)})`
-    // Creating: one statement inserts the missing keys and reads the others. Its read cannot see a
-    // key another transaction committed while the insert waited on it; those are read again below.
-    let rows = await query<{ personId: string; wrappedKey: string | null }>(tx, options.create
-      ? sql`
-        with created as (
-          insert into person_keys (tenant_id, person_id, wrapped_key)
-          values ${sql.join(ids.map((id) => sql`(${tenantId}, ${id}, ${wrapKey(this.master, newKey(), `${tenantId}/${id}`)})`), sql`, `)}
-          on conflict (tenant_id, person_id) do nothing
-          returning person_id as "personId", wrapped_key as "wrappedKey")
-        select * from created union all ${stored(ids)}`
-      : stored(ids))
-    if (options.create && rows.length < ids.length) {
-      const found = new Set(rows.map((r) => r.personId))
-      rows = [...rows, ...await query<{ personId: string; wrappedKey: string | null }>(tx, stored(ids.filter((id) => !found.has(id))))]
-    }
-    for (const row of rows) {
-      keys.set(row.personId, row.wrappedKey === null ? null : this.keyOf(tenantId, row.personId, row.wrappedKey))
-    }
+    for (const row of rows) if (row.wrappedKey !== null) keys.set(row.personRef, this.keyOf(tenantId, row.personId, row.wrappedKey))
     return keys
-  }
-
-  /**
-   * The keys of the persons an append may seal for, as one jsonb array ([{ personId, wrappedKey }])
-   * that the append reads with its first statements, so that sealing needs no round trip of its own:
-   * those named in the events, and those of the journeys written to. `openKeys` unwraps them.
-   */
-  keysOfAppend(tenantId: string, personIds: readonly string[], journeyIds: readonly string[]): SQL {
-    return sql`
-      select coalesce(jsonb_agg(jsonb_build_object('personId', person_id, 'wrappedKey', wrapped_key)), '[]'::jsonb) from person_keys
-      where tenant_id = ${tenantId} and person_id in (
-        select jsonb_array_elements_text(${JSON.stringify(personIds)}::jsonb)
-        union select person_id from journeys where tenant_id = ${tenantId} and id in (select jsonb_array_elements_text(${JSON.stringify(journeyIds)}::jsonb)))`
-  }
-
-  openKeys(tenantId: string, rows: readonly { personId: string; wrappedKey: string | null }[]): PersonKeys {
-    return new Map(rows.map((row) => [row.personId, row.wrappedKey === null ? null : this.keyOf(tenantId, row.personId, row.wrappedKey)]))
   }
 
   /** A person's data key from its stored (wrapped) form, read in the caller's transaction. */
@@ -106,13 +79,24 @@ export class Keyring {
     return record(openJson(key, sealed, aad))
   }
 
-  /** Records the service keeps briefly (idempotent responses) are sealed under the master key itself. */
-  sealRecord(value: unknown, aad: string): string {
-    return encrypt(this.master, Buffer.from(JSON.stringify(value)), `record:${aad}`)
+  /**
+   * Records the service keeps briefly (idempotent responses) are sealed under the data key of the
+   * person they are about, so erasure makes them unreadable too; else under the master key.
+   */
+  sealRecord(value: unknown, aad: string, personKey?: Buffer): string {
+    return encrypt(personKey ?? this.master, Buffer.from(JSON.stringify(value)), `record:${aad}`)
   }
 
-  openRecord(sealed: string, aad: string): unknown {
-    return JSON.parse(decrypt(this.master, sealed, `record:${aad}`).toString())
+  openRecord(sealed: string, aad: string, personKey?: Buffer): unknown {
+    return JSON.parse(decrypt(personKey ?? this.master, sealed, `record:${aad}`).toString())
+  }
+
+  /**
+   * A label's mark: what folds compare instead of the words (an interest named twice). Keyed by the
+   * person's data key, so once it is destroyed a mark names nothing, not even by guessing.
+   */
+  labelMark(personKey: Buffer, label: string): string {
+    return `#${createHmac('sha256', personKey).update(label.trim().toLowerCase()).digest('base64url').slice(0, 16)}`
   }
 
   /**
@@ -141,28 +125,30 @@ export class Keyring {
 export const sealAad = (tenantId: string, source: string, id: string) => `${tenantId}/${source}/${id}`
 
 /**
- * Opens the personal fields of events read from the ledger. An event of an erased person keeps
- * its personal fields as null and says `erased: true`.
+ * Events as clients read them: the person named by their id again (the ledger holds only the
+ * reference), the personal fields opened. An event of an erased person names no one, keeps its
+ * personal fields as null and says `erased: true`.
  */
 export async function openEvents(tx: Queryable, keyring: Keyring, tenantId: string, events: readonly RecordedEvent[]): Promise<RecordedEvent[]> {
-  const persons = new Set<string>()
-  for (const e of events) if (e.sealed && e.personId) persons.add(e.personId)
-  const keys = await keyring.keysFor(tx, tenantId, persons, { create: false })
+  const refs = new Set<string>()
+  for (const e of events) if (e.personRef) refs.add(e.personRef)
+  const people = await peopleByRef(tx, tenantId, [...refs])
+  const keys = keyring.openKeys(tenantId, people)
+  const ids = new Map(people.map((p) => [p.personRef, p.personId]))
   return events.map((e) => {
-    if (!e.sealed) return e
-    const key = e.personId ? keys.get(e.personId) : undefined
-    if (!key) return { ...e, erased: true }
-    return { ...e, data: { ...e.data, ...keyring.openFields(key, e.sealed, sealAad(tenantId, e.source, e.id)) } }
+    if (!e.personRef) return e
+    const data = 'personId' in e.data ? { ...e.data, personId: ids.get(e.personRef) ?? null } : e.data
+    if (!e.sealed) return { ...e, data }
+    const key = keys.get(e.personRef)
+    if (!key) return { ...e, data: withoutPersonal(e.type, data), erased: true }
+    return { ...e, data: { ...data, ...keyring.openFields(key, e.sealed, sealAad(tenantId, e.source, e.id)) } }
   })
 }
 
-/** Destroys a person's data key; true when there was anything of theirs. */
-export async function destroyPersonKey(tx: Queryable, tenantId: string, personId: string, reason: string): Promise<void> {
-  await execute(tx, sql`
-    insert into person_keys (tenant_id, person_id, wrapped_key, erased_at, erased_reason)
-    values (${tenantId}, ${personId}, null, now(), ${reason})
-    on conflict (tenant_id, person_id) do update set wrapped_key = null,
-      erased_at = coalesce(person_keys.erased_at, now()), erased_reason = coalesce(person_keys.erased_reason, excluded.erased_reason)`)
+/** The data with every personal field null (marks of labels included). */
+function withoutPersonal(type: EventType, data: Record<string, unknown>): Record<string, unknown> {
+  const personal: readonly string[] = personalFields[type]
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, personal.includes(k) ? null : v]))
 }
 
 /** Re-wraps every data key (and the verifier) under a new master key; the events are not touched. */
@@ -170,12 +156,12 @@ export async function rewrapAll(db: Db, from: Buffer, to: Buffer): Promise<numbe
   const oldRing = new Keyring(from)
   await oldRing.verify(db)
   return inSystem(db, async (tx) => {
-    const rows = await query<{ tenantId: string; personId: string; wrappedKey: string }>(tx, sql`
-      select tenant_id as "tenantId", person_id as "personId", wrapped_key as "wrappedKey" from person_keys where wrapped_key is not null for update`)
+    const rows = await query<{ tenantId: string; personRef: string; personId: string; wrappedKey: string }>(tx, sql`
+      select tenant_id as "tenantId", person_ref as "personRef", person_id as "personId", wrapped_key as "wrappedKey" from person_keys where wrapped_key is not null for update`)
     for (const row of rows) {
       const aad = `${row.tenantId}/${row.personId}`
       const rewrapped = wrapKey(to, unwrapKey(from, row.wrappedKey, aad), aad)
-      await execute(tx, sql`update person_keys set wrapped_key = ${rewrapped} where tenant_id = ${row.tenantId} and person_id = ${row.personId}`)
+      await execute(tx, sql`update person_keys set wrapped_key = ${rewrapped} where tenant_id = ${row.tenantId} and person_ref = ${row.personRef}`)
     }
     await execute(tx, sql`update master_key_check set verifier = ${encrypt(to, Buffer.from(checkPlaintext), 'check')}, fingerprint = ${fingerprint(to)} where tenant_id = ${systemTenant}`)
     // Idempotent responses were sealed under the old key; the contract keeps them 24 h, a rotation ends them early.

@@ -18,14 +18,14 @@ const asJson = (rows: readonly object[]) => JSON.stringify(rows)
 /** The upsert of these journey rows. */
 function journeysUpsert(tenantId: string, journeys: readonly Journey[]): SQL {
   return sql`
-    insert into journeys (tenant_id, id, person_id, vacancy_id, stage, stage_since, role, department, manager, start_date,
+    insert into journeys (tenant_id, id, person_ref, vacancy_id, stage, stage_since, role, department, manager, start_date,
       hired_at, exited_at, last_day, exit_kind, regrettable, version, stages, experience, signals, created_at, updated_at)
-    select ${tenantId}, r.* from jsonb_to_recordset(${asJson(journeys)}::jsonb) as r("id" text, "personId" text, "vacancyId" text,
+    select ${tenantId}, r.* from jsonb_to_recordset(${asJson(journeys)}::jsonb) as r("id" text, "personRef" text, "vacancyId" text,
       "stage" text, "stageSince" timestamptz, "role" text, "department" text, "manager" text, "startDate" date, "hiredAt" timestamptz,
       "exitedAt" timestamptz, "lastDay" date, "exitKind" text, "regrettable" boolean, "version" integer, "stages" jsonb,
       "experience" jsonb, "signals" jsonb, "createdAt" timestamptz, "updatedAt" timestamptz)
     on conflict (tenant_id, id) do update set
-      person_id = excluded.person_id, vacancy_id = excluded.vacancy_id, stage = excluded.stage, stage_since = excluded.stage_since,
+      person_ref = excluded.person_ref, vacancy_id = excluded.vacancy_id, stage = excluded.stage, stage_since = excluded.stage_since,
       role = excluded.role, department = excluded.department, manager = excluded.manager, start_date = excluded.start_date,
       hired_at = excluded.hired_at, exited_at = excluded.exited_at, last_day = excluded.last_day, exit_kind = excluded.exit_kind,
       regrettable = excluded.regrettable, version = excluded.version, stages = excluded.stages, experience = excluded.experience, signals = excluded.signals,

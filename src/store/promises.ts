@@ -136,10 +136,10 @@ type SealedPromiseRow = Omit<PromiseRow, 'text' | 'erased'> & {
 // page is one statement.
 const withText = sql`promises p
   left join events t on t.tenant_id = p.tenant_id and t.source = p.text_source and t.id = p.text_event_id
-  left join person_keys k on k.tenant_id = t.tenant_id and k.person_id = t.person_id`
+  left join person_keys k on k.tenant_id = t.tenant_id and k.person_ref = t.person_ref`
 
 function promiseColumns(today: string): SQL {
-  return sql`p.id, journey_id as "journeyId", category, t.data ->> 'text' as "clearText", t.sealed, t.person_id as "personId", k.wrapped_key as "wrappedKey",
+  return sql`p.id, journey_id as "journeyId", category, t.data ->> 'text' as "clearText", t.sealed, k.person_id as "personId", k.wrapped_key as "wrappedKey",
     made_by as "madeBy", made_at as "madeAt", kind, jl_iso(made_time) as "madeTime",
     due_by::text as "dueBy", due_after_start_days as "dueAfterStartDays", due_date::text as "dueDate", ${statusSql(today)} as status,
     jl_iso(closed_at) as "closedAt", broken_cause as "brokenCause", renegotiations, assessed_fulfilled as "assessedFulfilled",

@@ -6,7 +6,7 @@ import type { IncomingEvent } from '../domain/cloudevent.js'
 import { personalFields } from '../domain/catalogue.js'
 import { splitPersonal } from '../domain/crypto.js'
 import { conflict, impossible, ProblemError } from '../domain/errors.js'
-import type { LedgerEvent } from '../domain/ledger-event.js'
+import { record, type LedgerEvent } from '../domain/ledger-event.js'
 import { isPromiseEvent, type PromiseBook, type PromiseRecord, type VacancyPromiseSource } from '../domain/promise.js'
 import {
   decide, evolve, foldStream, initialState, journeysNeedingPromises, loadedState, stateVersion, storedForm, vacancyNeeded, type StreamKind, type StreamState,
@@ -15,7 +15,8 @@ import { query, queryOne, type Tx } from './database.js'
 import {
   appendStatement, eventKey, lockStreams, readStreams, sortStreams, storedEvents, streamKey, type LockedStream, type NewEvent, type StoredResult,
 } from './event-store.js'
-import { sealAad, type Keyring, type PersonKeys } from './keyring.js'
+import { byReference, markedFields, namedPersonIds, readPeopleOfAppend, resolvePeople, withLabelMarks, type AppendPeople } from './append-people.js'
+import { sealAad, type Keyring, type PersonRow } from './keyring.js'
 import { projectionWrites } from './projections.js'
 import { promiseBooks, promiseOwners } from './promises.js'
 import { readVacancy } from './vacancies.js'
@@ -51,6 +52,9 @@ interface Batch {
   owners: Map<string, string>
   appended: { stream: Working; event: LedgerEvent; index: number }[]
   recordedAt: string
+  people: AppendPeople
+  /** The words of events whose labels the domain saw as marks (withLabelMarks), by eventKey: what gets sealed. */
+  words: Map<string, Record<string, unknown>>
 }
 
 /** What the first round trip reads, holding the streams' locks. */
@@ -58,7 +62,7 @@ interface Context {
   locked: (LockedStream & { now: string })[]
   stored: StoredResult[]
   owners: Map<string, string>
-  keys: PersonKeys
+  people: AppendPeople
   /** The promises of the journeys whose events need them, by journey. */
   promises: Map<string, PromiseBook>
 }
@@ -75,17 +79,17 @@ export async function recordEvents(tx: Tx, tenantId: string, events: readonly In
   if (pending.length > 0) {
     const batch: Batch = {
       streams: await loadStates(tx, tenantId, context.locked, context.promises), owners: context.owners, appended: [],
-      recordedAt: context.locked[0]?.now ?? new Date().toISOString(),
+      recordedAt: context.locked[0]?.now ?? new Date().toISOString(), people: context.people, words: new Map(),
     }
     for (const incoming of pending) {
       try {
-        await decideOne(tx, tenantId, batch, incoming)
+        await decideOne(tx, tenantId, batch, byReference(incoming, context.people.refs), options.keyring)
       } catch (error) {
         throw atIndex(error, incoming, options.batch)
       }
     }
     await refoldBackfilled(tx, tenantId, batch.streams)
-    for (const [index, result] of await store(tx, tenantId, batch, context.keys, options)) results.set(index, result)
+    for (const [index, result] of await store(tx, tenantId, batch, options)) results.set(index, result)
   }
   return events.map((e) => {
     const first = repeats.get(e.index)
@@ -104,20 +108,21 @@ export async function recordEvents(tx: Tx, tenantId: string, events: readonly In
 async function readContext(tx: Tx, tenantId: string, events: readonly IncomingEvent[], keyring: Keyring): Promise<Context> {
   const streams = sortStreams(events.map((e) => ({ kind: e.streamKind, id: e.subject })))
   const namedPromises = events.flatMap((e) => (e.type === 'promise.made' && e.data.promiseId !== undefined ? [e.data.promiseId] : []))
-  const personIds = events.flatMap((e) => ((e.type === 'candidate.applied' || e.type === 'employee.hired') && e.data.personId ? [e.data.personId] : []))
+  const personIds = namedPersonIds(events)
   const needingPromises = journeysNeedingPromises(events)
   const [locked, reads] = await Promise.all([
     lockStreams(tx, tenantId, streams),
     // One statement for the four reads, each a jsonb array: a statement costs the database more than its rows.
-    queryOne<{ stored: StoredResult[]; owners: { id: string; journeyId: string }[]; keys: { personId: string; wrappedKey: string | null }[]; promises: PromiseRecord[] }>(tx, sql`
+    queryOne<{ stored: StoredResult[]; owners: { id: string; journeyId: string }[]; people: { people: PersonRow[]; erased: string[] }; promises: PromiseRecord[] }>(tx, sql`
       select (${storedEvents(tenantId, events)}) as stored, (${promiseOwners(tenantId, namedPromises)}) as owners,
-        (${keyring.keysOfAppend(tenantId, personIds, streams.flatMap((s) => (s.kind === 'journey' ? [s.id] : [])))}) as keys,
+        (${readPeopleOfAppend(keyring, tenantId, personIds, streams.flatMap((s) => (s.kind === 'journey' ? [s.id] : [])))}) as people,
         (${promiseBooks(tenantId, needingPromises)}) as promises`),
   ])
   if (!reads) throw new Error('the append context read returned no row')
   const promises = new Map<string, PromiseBook>(needingPromises.map((id) => [id, {}]))
   for (const p of reads.promises) (promises.get(p.journeyId) ?? {})[p.id] = p
-  return { locked, stored: reads.stored, owners: new Map(reads.owners.map((o) => [o.id, o.journeyId])), keys: keyring.openKeys(tenantId, reads.keys), promises }
+  const people = await resolvePeople(tx, keyring, tenantId, personIds, reads.people)
+  return { locked, stored: reads.stored, owners: new Map(reads.owners.map((o) => [o.id, o.journeyId])), people, promises }
 }
 
 /** The events to judge. Those stored before answer with their first result; a repeat within the request, with its first's (`repeats`: index -> first index). */
@@ -158,10 +163,13 @@ async function loadStates(tx: Tx, tenantId: string, locked: readonly LockedStrea
 }
 
 /** Decides one incoming event on its stream and evolves the stream with what the domain decided. */
-async function decideOne(tx: Tx, tenantId: string, batch: Batch, incoming: IncomingEvent): Promise<void> {
+async function decideOne(tx: Tx, tenantId: string, batch: Batch, said: IncomingEvent, keyring: Keyring): Promise<void> {
   const { streams, owners } = batch
-  const stream = streams.get(streamKey({ kind: incoming.streamKind, id: incoming.subject }))
-  if (!stream) throw new Error(`stream ${incoming.subject} was not locked`)
+  const stream = streams.get(streamKey({ kind: said.streamKind, id: said.subject }))
+  if (!stream) throw new Error(`stream ${said.subject} was not locked`)
+  const personRef = stream.state.kind === 'journey' ? stream.state.facts.personRef : null
+  const incoming = withLabelMarks(said, keyring, personRef === null ? undefined : batch.people.keys.get(personRef))
+  if (incoming !== said) batch.words.set(eventKey(said), record(said.data))
   if (incoming.expectedVersion !== undefined && incoming.expectedVersion !== stream.version) {
     throw conflict('version-mismatch', 'Stream has moved on', `stream ${incoming.subject} is at version ${stream.version}, not the expected ${incoming.expectedVersion}`)
   }
@@ -174,7 +182,7 @@ async function decideOne(tx: Tx, tenantId: string, batch: Batch, incoming: Incom
     stream.version += 1
     // A position no stored event has yet, in arrival order: it orders the new events only, should the stream be refolded.
     const { streamKind: _kind, expectedVersion: _expected, index, ...fields } = event
-    const stored: LedgerEvent = { ...fields, version: stream.version, position: 2 ** 52 + batch.appended.length, recordedAt: batch.recordedAt, personId: null, sealed: null }
+    const stored: LedgerEvent = { ...fields, version: stream.version, position: 2 ** 52 + batch.appended.length, recordedAt: batch.recordedAt, personRef: null, sealed: null }
     stream.appended.push(stored)
     batch.appended.push({ stream, event: stored, index })
     stream.state = evolve(stream.state, stored)
@@ -209,8 +217,8 @@ async function refoldBackfilled(tx: Tx, tenantId: string, streams: Map<string, W
 }
 
 /** Seals the new events, then writes them with their streams' states and projections; the results by request index. */
-async function store(tx: Tx, tenantId: string, batch: Batch, known: PersonKeys, options: RecordOptions): Promise<Map<number, AppendResult>> {
-  const rows = await sealRows(tx, tenantId, options.keyring, batch.appended, known)
+async function store(tx: Tx, tenantId: string, batch: Batch, options: RecordOptions): Promise<Map<number, AppendResult>> {
+  const rows = sealRows(tenantId, options.keyring, batch)
   const streams = [...batch.streams.values()].filter((s) => s.appended.length > 0)
   const written = query<StoredResult>(tx, appendStatement(tenantId, rows,
     streams.map((s) => ({ kind: s.kind, id: s.id, version: s.version, state: { v: stateVersion, state: storedForm(s.state) } })),
@@ -228,21 +236,19 @@ async function store(tx: Tx, tenantId: string, batch: Batch, known: PersonKeys, 
 
 /**
  * Splits each new event's personal fields from the rest and seals them under its person's data
- * key (a round trip only for a person's first key). A person already erased gets nothing new
- * stored about them: their personal fields are dropped.
+ * key. A person already erased gets nothing new stored about them: their personal fields are dropped.
  */
-async function sealRows(tx: Tx, tenantId: string, keyring: Keyring, appended: Batch['appended'], known: PersonKeys): Promise<NewEvent[]> {
-  const split = appended.map(({ stream, event }) => ({
-    event, streamKind: stream.kind, personId: stream.state.kind === 'journey' ? stream.state.facts.personId : null,
-    ...splitPersonal(event.data, personalFields[event.type]),
-  }))
-  const keys = await keyring.keysFor(tx, tenantId, split.flatMap((s) => (s.secret && s.personId ? [s.personId] : [])), { create: true, known })
-  return split.map(({ event, streamKind, personId, clear, secret }) => {
-    const key = personId ? keys.get(personId) : undefined
+function sealRows(tenantId: string, keyring: Keyring, batch: Batch): NewEvent[] {
+  return batch.appended.map(({ stream, event }) => {
+    const personRef = stream.state.kind === 'journey' ? stream.state.facts.personRef : null
+    const words = batch.words.get(eventKey(event))
+    const { clear, secret } = splitPersonal(words ?? event.data, personalFields[event.type])
+    const key = personRef === null ? undefined : batch.people.keys.get(personRef)
     const sealed = secret && key ? keyring.sealFields(key, secret, sealAad(tenantId, event.source, event.id)) : null
+    const marks = Object.fromEntries((markedFields[event.type] ?? []).flatMap((field) => (field in event.data ? [[field, Reflect.get(event.data, field)]] : [])))
     return {
-      streamKind, subject: event.subject, version: event.version, id: event.id, source: event.source, type: event.type, time: event.time,
-      data: secret && !personId ? event.data : clear, personId, sealed, writtenBy: event.writtenBy ?? null,
+      streamKind: stream.kind, subject: event.subject, version: event.version, id: event.id, source: event.source, type: event.type, time: event.time,
+      data: secret && personRef === null ? event.data : { ...clear, ...marks }, personRef, sealed, writtenBy: event.writtenBy ?? null,
     }
   })
 }

@@ -1,11 +1,11 @@
-// Retention of free text: once every journey of a person has ended (exited, or closed without a
-// hire) longer ago than the retention, their data key is destroyed. In this catalogue every
-// personal field is free text (notes, comments, evidence, reasons, promise words), so that erases
-// exactly those fields; ids, dates, counts and scores stay.
+// Retention of what describes a person: once every journey of a person has ended (exited, or closed
+// without a hire) longer ago than the retention, their data key is destroyed, and with it every
+// sealed field (free text, labels, promise words); ids, dates, counts and scores stay, and so does
+// the person (a later event about them is sealed under a new key).
 import { sql } from 'drizzle-orm'
 import { writeAudit } from './audit.js'
 import { inSystem, inTenant, query, type Db } from './database.js'
-import { destroyPersonKey } from './keyring.js'
+import { dropKeys } from './people.js'
 
 export async function sweepRetention(db: Db, months: number, now: Date, options: { tenantId?: string } = {}): Promise<{ persons: number }> {
   const cutoff = new Date(now)
@@ -16,17 +16,17 @@ export async function sweepRetention(db: Db, months: number, now: Date, options:
   let persons = 0
   for (const { id: tenantId } of tenants) {
     persons += await inTenant(db, tenantId, async (tx) => {
-      const due = await query<{ personId: string }>(tx, sql`
-        select j.person_id as "personId" from journeys j
-        join person_keys k on k.tenant_id = j.tenant_id and k.person_id = j.person_id and k.wrapped_key is not null
+      const due = await query<{ personRef: string }>(tx, sql`
+        select k.person_ref as "personRef" from journeys j
+        join person_keys k on k.tenant_id = j.tenant_id and k.person_ref = j.person_ref and k.wrapped_key is not null
         where j.tenant_id = ${tenantId}
-        group by j.person_id
+        group by k.person_ref
         having bool_and(j.stage in ('exited', 'closed'))
           and max(coalesce(j.exited_at, j.stage_since)) < ${cutoff.toISOString()}::timestamptz
         limit 1000`)
-      for (const { personId } of due) {
-        await destroyPersonKey(tx, tenantId, personId, 'retention')
-        await writeAudit(tx, tenantId, { actor: 'system', action: 'person.retention-erased', targetType: 'person', targetId: personId, details: { months } })
+      await dropKeys(tx, tenantId, due.map((d) => d.personRef))
+      for (const { personRef } of due) {
+        await writeAudit(tx, tenantId, { actor: 'system', action: 'person.retention-erased', targetType: 'person', targetId: personRef, details: { months } })
       }
       return due.length
     })

@@ -153,18 +153,20 @@ t.test('text and list sizes are bounded', async (t) => {
   t.same(paths(validateEventData('promise.made', { category: 'other', text: '', madeBy: 'm' })), ['/text'], 'required text is not empty')
 })
 
-t.test('personal fields are free-text fields of their own type, never keys', async (t) => {
+t.test('personal fields are fields of their own type; the only key among them names the person referred', async (t) => {
   for (const type of eventTypes) {
     const properties: Record<string, unknown> = dataSchemas[type].properties
     for (const field of personalFields[type]) {
       const property = properties[field]
       t.ok(isRecord(property), `${type} has a field ${field}`)
-      t.not(isRecord(property) ? property.pattern : undefined, keyPattern, `${type}.${field} is not a client key`)
+      if (field !== 'referredPersonId') t.not(isRecord(property) ? property.pattern : undefined, keyPattern, `${type}.${field} is not a client key`)
     }
   }
   t.same(personalFields['promise.broken'], ['reason'])
   t.same(personalFields['promise.assessed'], ['comment'])
   t.same(personalFields['vacancy.closed'], [], 'a vacancy is no person')
   t.same(personalFields['pulse.answered'], [], 'scores stay for analytics')
-  t.same(personalFields['exit.interviewed'], ['notes'], 'reasons stay: exit analytics count them')
+  t.same(personalFields['exit.interviewed'], ['reasons', 'notes'], 'exit reasons describe the person: sealed')
+  t.same(personalFields['checkin.held'], ['motivations', 'interests', 'developmentWishes', 'notes'], 'labels describe the person: sealed')
+  t.same(personalFields['role.changed'], [], 'the tenant\'s vocabulary stays')
 })

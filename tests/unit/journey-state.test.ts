@@ -175,7 +175,7 @@ function deliver(arrivals: readonly Happening[]): Delivery {
       const position = stored.length + 1
       const e: Stored = {
         id: `e-${position}`, source: 'test:hris', subject: 'j-1', version: position, position,
-        recordedAt: new Date(Date.parse('2027-06-01T00:00:00.000Z') + position * 1000).toISOString(), personId: null, sealed: null, ...happening,
+        recordedAt: new Date(Date.parse('2027-06-01T00:00:00.000Z') + position * 1000).toISOString(), personRef: null, sealed: null, ...happening,
       }
       if (!accepted(state.facts, e)) {
         refused.push(happening)

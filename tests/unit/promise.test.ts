@@ -18,7 +18,7 @@ function checked<K extends JourneyEventType>(type: K, data: EventData<K>): { typ
 let arrival = 0
 function ev<K extends JourneyEventType>(type: K, time: string, data: EventData<K>) {
   arrival += 1
-  return { id: `e-${arrival}`, source: 'test:hris', subject: 'j-1', time, ...checked(type, data), version: arrival, position: arrival, recordedAt: time, personId: null, sealed: null }
+  return { id: `e-${arrival}`, source: 'test:hris', subject: 'j-1', time, ...checked(type, data), version: arrival, position: arrival, recordedAt: time, personRef: null, sealed: null }
 }
 
 t.test('a renegotiation must bring new terms: words or a date', async (t) => {

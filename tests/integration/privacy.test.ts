@@ -13,24 +13,37 @@ import { buildTestApp, ce, onPostgres, testConfig, type TestApp } from '../helpe
 
 const word = () => `zebra${Math.random().toString(36).slice(2, 10)}`
 
-/** A person with free text everywhere: check-in notes, a promise and its outcome, an exit interview. */
+/**
+ * A person with a canary in every field that describes them: free text, labels, titles, reasons,
+ * promise words and renegotiated terms, the channel, whom they referred.
+ */
 async function personWithNotes(app: TestApp, journeyId: string, personId: string) {
-  const words = { checkin: word(), promise: word(), evidence: word(), comment: word(), exit: word(), reason: word() }
+  const w = Object.fromEntries(['channel', 'interview', 'term', 'checkin', 'motivation', 'interest', 'wish', 'recognition', 'title', 'promise',
+    'evidence', 'comment', 'renegotiated', 'broken', 'reason', 'exitReason', 'exit', 'referred'].map((k) => [k, word()]))
+  const at = (day: string) => ({ time: `${day}T00:00:00Z` })
   const res = await app.request({
     method: 'POST', url: '/v1/events', payload: [
-      ce('candidate.applied', journeyId, { personId }, { time: '2024-01-01T00:00:00Z' }),
-      ce('employee.hired', journeyId, { startDate: '2024-02-01', department: 'Ops' }, { time: '2024-01-10T00:00:00Z' }),
-      ce('checkin.held', journeyId, { notes: `feels ${words.checkin}`, expectationsMet: 2 }, { time: '2024-03-01T00:00:00Z' }),
-      ce('promise.made', journeyId, { promiseId: `${journeyId}-p`, category: 'career', text: `lead ${words.promise}`, madeBy: 'mgr-1' }, { time: '2024-02-01T00:00:00Z' }),
-      ce('promise.kept', journeyId, { promiseId: `${journeyId}-p`, evidence: `did ${words.evidence}` }, { time: '2024-06-01T00:00:00Z' }),
-      ce('promise.assessed', journeyId, { promiseId: `${journeyId}-p`, fulfilled: 2, comment: `meh ${words.comment}` }, { time: '2024-06-02T00:00:00Z' }),
-      ce('exit.announced', journeyId, { kind: 'voluntary', reason: `left ${words.reason}` }, { time: '2024-07-01T00:00:00Z' }),
-      ce('exit.interviewed', journeyId, { wouldRecommend: 3, promisesKept: 2, notes: `said ${words.exit}` }, { time: '2024-07-20T00:00:00Z' }),
-      ce('employee.exited', journeyId, { lastDay: '2024-07-31' }, { time: '2024-07-31T00:00:00Z' }),
+      ce('candidate.applied', journeyId, { personId, channel: `via ${w.channel}` }, at('2024-01-01')),
+      ce('interview.held', journeyId, { interviewer: 'mgr-1', notes: `asked ${w.interview}` }, at('2024-01-03')),
+      ce('offer.made', journeyId, { startDate: '2024-02-01', terms: [{ category: 'flexibility', text: `home ${w.term}`, dueAfterStartDays: 30 }] }, at('2024-01-05')),
+      ce('employee.hired', journeyId, { startDate: '2024-02-01', department: 'Ops' }, at('2024-01-10')),
+      ce('checkin.held', journeyId, { notes: `feels ${w.checkin}`, expectationsMet: 2, motivations: [w.motivation], interests: [w.interest], developmentWishes: [w.wish] }, at('2024-03-01')),
+      ce('recognition.given', journeyId, { by: 'mgr-1', kind: 'award', note: `for ${w.recognition}` }, at('2024-03-05')),
+      ce('development.started', journeyId, { kind: 'course', title: `course ${w.title}` }, at('2024-03-10')),
+      ce('promise.made', journeyId, { promiseId: `${journeyId}-p`, category: 'career', text: `lead ${w.promise}`, madeBy: 'mgr-1' }, at('2024-02-01')),
+      ce('promise.kept', journeyId, { promiseId: `${journeyId}-p`, evidence: `did ${w.evidence}` }, at('2024-06-01')),
+      ce('promise.assessed', journeyId, { promiseId: `${journeyId}-p`, fulfilled: 2, comment: `meh ${w.comment}` }, at('2024-06-02')),
+      ce('promise.made', journeyId, { promiseId: `${journeyId}-q`, category: 'compensation', text: 'a raise', madeBy: 'mgr-1' }, at('2024-02-02')),
+      ce('promise.renegotiated', journeyId, { promiseId: `${journeyId}-q`, text: `later ${w.renegotiated}`, agreedByEmployee: true }, at('2024-04-01')),
+      ce('promise.broken', journeyId, { promiseId: `${journeyId}-q`, reason: `budget ${w.broken}` }, at('2024-05-01')),
+      ce('exit.announced', journeyId, { kind: 'voluntary', reason: `left ${w.reason}` }, at('2024-07-01')),
+      ce('exit.interviewed', journeyId, { wouldRecommend: 3, promisesKept: 2, reasons: [w.exitReason], notes: `said ${w.exit}` }, at('2024-07-20')),
+      ce('employee.exited', journeyId, { lastDay: '2024-07-31' }, at('2024-07-31')),
+      ce('alumni.referred', journeyId, { referredPersonId: w.referred }, at('2024-09-01')),
     ],
   })
   if (res.statusCode !== 201) throw new Error(res.body)
-  return Object.values(words)
+  return Object.values(w)
 }
 
 /** Every read path a client has, concatenated. */
@@ -63,7 +76,13 @@ t.test('erasure makes a person\'s words unreadable everywhere and changes no fig
   t.same({ text: promise.text, erased: promise.erased, status: promise.status, gap: promise.gap }, { text: null, erased: true, status: 'kept', gap: true })
 
   const figuresAfter = (await app.request({ method: 'GET', url: '/v1/journeys/j-erase' })).json()
-  t.same(figuresAfter, figuresBefore, 'the journey (counts, stages, scores) is unchanged')
+  t.same(figuresAfter, { ...figuresBefore, personId: null }, 'the journey (counts, stages, scores) is unchanged; it names no one')
+  // (The people routes echo the id the client asked with; nothing else may name them.)
+  t.notMatch(after.split('\n').filter((body) => !body.startsWith('{"personId"')).join('\n'), 'p-erase', 'no read names the person')
+  const applied = feed.find((e: { type: string; subject: string }) => e.type === 'candidate.applied' && e.subject === 'j-erase')
+  t.same(applied.data, { personId: null, channel: null }, 'the feed no longer names them')
+  const person = (await app.request({ method: 'GET', url: '/v1/people/p-erase' })).json()
+  t.same({ erased: person.erased, journeys: person.journeys }, { erased: true, journeys: [] }, 'the tombstone answers for the id')
 
   const other = await everyRead(app, 'j-keep', 'p-keep')
   for (const w of keptWords) t.match(other, w, 'another person is untouched')
@@ -77,8 +96,9 @@ t.test('export holds everything about the person and nothing about anyone else',
   t.equal(res.statusCode, 200)
   const doc = res.json()
   t.same(doc.journeys.map((j: { id: string }) => j.id), ['j-a'])
-  t.same(doc.promises.map((p: { id: string }) => p.id), ['j-a-p'])
-  t.equal(doc.events.length, 9)
+  t.same(doc.promises.map((p: { id: string }) => p.id).filter((id: string) => id.startsWith('j-a')), ['j-a-p', 'j-a-q'])
+  t.equal(doc.promises.length, 3, 'with the promise the offer made')
+  t.equal(doc.events.length, 18, 'the 17 sent and the promise the offer made')
   for (const w of mine) t.match(res.body, w)
   for (const w of theirs) t.notMatch(res.body, w)
   t.notMatch(res.body, 'j-b')
@@ -93,8 +113,9 @@ t.test('every audited action is recorded, without personal data', async (t) => {
   await app.request({ method: 'DELETE', url: '/v1/people/p-au' })
   const audit = await app.request({ method: 'GET', url: '/v1/audit?limit=200' })
   const actions = audit.json().data.map((a: { action: string; targetId: string }) => `${a.action} ${a.targetId}`)
-  t.match(actions, [`tenant.created ${app.tenantId}`, /^api-key.created/, `api-key.created ${key.id}`, `api-key.revoked ${key.id}`, 'person.exported p-au', 'person.erased p-au'])
-  for (const w of words) t.notMatch(audit.body, w)
+  t.match(actions, [`tenant.created ${app.tenantId}`, /^api-key.created/, `api-key.created ${key.id}`, `api-key.revoked ${key.id}`, /^person.exported p_[0-9a-f]{32}$/, /^person.erased p_[0-9a-f]{32}$/])
+  t.equal(actions[4].split(' ')[1], actions[5].split(' ')[1], 'the export and the erasure name the same reference')
+  for (const w of [...words, 'p-au']) t.notMatch(audit.body, w, 'the audit trail names no one')
   const limited = (await app.request({ method: 'POST', url: '/v1/api-keys', payload: { name: 'reader', scopes: ['events:read'] } })).json()
   t.equal((await app.request({ method: 'GET', url: '/v1/audit', key: limited.key })).statusCode, 403, 'the audit trail needs admin')
 })

@@ -45,7 +45,7 @@ export async function dropScratchTable(sql: Sql): Promise<void> {
 
 // A check-in as the service stores it: clear fields in `data`, the notes sealed in `sealed`.
 // No colons: pgbench reads `:name` as a variable, inside string literals too.
-const columns = 'tenant_id, stream_kind, subject, version, id, source, type, time, data, person_id, sealed'
+const columns = 'tenant_id, stream_kind, subject, version, id, source, type, time, data, person_ref, sealed'
 const values = `'bench-pgbench', 'journey', cast(gen_random_uuid() as text), 1, cast(gen_random_uuid() as text), 'bench-pgbench', 'checkin.held', now(),
   jsonb_build_object('with', 'mgr-engineering-1', 'interests', jsonb_build_array('data'), 'expectationsMet', 4), 'p-bench-000001',
   'v1.k1.${'x'.repeat(96)}'`

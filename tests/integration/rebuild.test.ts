@@ -97,8 +97,8 @@ t.test('a rebuild from the ledger yields the rows the append path wrote, for eve
     await execute(tx, sql`update journeys set stage = 'active', version = 1 where tenant_id = ${app.tenantId} and id = 'j-2'`)
     await execute(tx, sql`update vacancies set open = true where tenant_id = ${app.tenantId}`)
     await execute(tx, sql`
-      insert into journeys (tenant_id, id, person_id, stage, stage_since, version, stages, experience, signals, created_at, updated_at)
-      select tenant_id, 'j-ghost', person_id, stage, stage_since, version, stages, experience, signals, created_at, updated_at
+      insert into journeys (tenant_id, id, person_ref, stage, stage_since, version, stages, experience, signals, created_at, updated_at)
+      select tenant_id, 'j-ghost', person_ref, stage, stage_since, version, stages, experience, signals, created_at, updated_at
       from journeys where tenant_id = ${app.tenantId} and id = 'j-2'`)
   })
   const damaged = await snapshot(app)

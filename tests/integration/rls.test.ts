@@ -87,7 +87,7 @@ t.test('inside tenant A\'s transaction, B\'s rows cannot be added, changed or re
   t.match(await failure(inTenant(db, app.tenantId, (tx) => execute(tx, sql`insert into streams (tenant_id, kind, id) values (${b.tenantId}, 'journey', 'j-forged')`))),
     /row-level security/, 'a stream of B')
   t.match(await failure(inTenant(db, app.tenantId, (tx) => execute(tx, sql`
-    insert into journeys (tenant_id, id, person_id, stage, stage_since, version, stages, experience, signals, created_at, updated_at)
+    insert into journeys (tenant_id, id, person_ref, stage, stage_since, version, stages, experience, signals, created_at, updated_at)
     values (${b.tenantId}, 'j-forged', 'p-x', 'applied', now(), 1, '[]', '{}', '{}', now(), now())`))),
   /row-level security/, 'a journey of B')
   t.match(await failure(inTenant(db, app.tenantId, (tx) => execute(tx, sql`update journeys set tenant_id = ${b.tenantId} where id = 'j-a'`))),

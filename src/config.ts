@@ -17,6 +17,7 @@ const EnvSchema = Type.Object({
   JOURNEY_BOOTSTRAP_KEY: Type.Optional(Type.String({ minLength: 16 })),
   JOURNEY_OPERATOR_KEY: Type.Optional(Type.String({ minLength: 16 })),
   JOURNEY_MASTER_KEY: Type.Optional(Type.String({ minLength: 32 })),
+  JOURNEY_MASTER_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   JOURNEY_RETENTION_FREE_TEXT_MONTHS: Type.Optional(Type.Integer({ minimum: 1, maximum: 1200 })),
   // Two groups per tenant at once, one filling while the other commits: more only split the waiting
   // requests into smaller, costlier groups, and leave the pool to reads and other tenants (measured: commit 50bb315).
@@ -60,6 +61,12 @@ export interface Config {
    * embedded default one is generated into the data directory on first start.
    */
   masterKey?: string
+  /**
+   * Where the master key is read from when JOURNEY_MASTER_KEY is not set; on the embedded default
+   * it is generated there on the first start. Never inside DATA_DIR: a copy of the data must not
+   * carry the key that opens it (default: `<DATA_DIR>.master.key`, beside the directory).
+   */
+  masterKeyFile?: string
   /** Free-text personal fields are erased this many months after a person's last journey ended; unset keeps them. */
   retentionFreeTextMonths?: number
   appendGroups: AppendGroupsConfig
@@ -114,6 +121,7 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
     bootstrapKey: env.JOURNEY_BOOTSTRAP_KEY,
     operatorKey: env.JOURNEY_OPERATOR_KEY,
     masterKey: env.JOURNEY_MASTER_KEY,
+    masterKeyFile: env.JOURNEY_MASTER_KEY_FILE,
     retentionFreeTextMonths: env.JOURNEY_RETENTION_FREE_TEXT_MONTHS,
     appendGroups: {
       concurrency: env.APPEND_GROUP_CONCURRENCY,

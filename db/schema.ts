@@ -188,6 +188,8 @@ export const masterKeyCheck = pgTable('master_key_check', {
   // A known value sealed under the master key: a wrong key fails to open it at start-up.
   verifier: text('verifier').notNull(),
   fingerprint: text('fingerprint').notNull(),
+  // The key tombstones of erased persons are hashed under, wrapped by the master key (re-wrapped on rotation).
+  tombstoneKey: text('tombstone_key'),
 }, (t) => [primaryKey({ columns: [t.tenantId] })])
 
 export const audit = pgTable('audit', {

@@ -4,9 +4,7 @@ import { parseArgs } from 'node:util'
 import { loadConfig, type Config } from './config.js'
 import { defaultTenantId, scopes, type Scope } from './domain/keys.js'
 import { inTenant, migrateDatabase, openDatabase, type Database } from './store/database.js'
-import { fingerprint, parseMasterKey } from './domain/crypto.js'
-import { Keyring, rewrapAll } from './store/keyring.js'
-import { loadMasterKey } from './plugins/keyring.js'
+import { keyringOf } from './plugins/keyring.js'
 import { rebuildProjections } from './store/rebuild.js'
 import { seedPopulation } from './store/seed.js'
 import { sweepRetention } from './store/retention.js'
@@ -19,8 +17,8 @@ const usage = `journey <command>
   tenants list                              list tenants
   keys create --tenant ID --name NAME --scopes a,b   create an API key; prints it once
   projections rebuild [--tenant ID]         replay the ledger into every projection
-  keys rotate-master                        re-wrap every data key under JOURNEY_NEW_MASTER_KEY
-                                            (JOURNEY_MASTER_KEY is the current one); events are untouched
+  keys rotate-master                        re-wrap every data key under JOURNEY_MASTER_KEY (the new one),
+                                            online, from JOURNEY_PREVIOUS_MASTER_KEYS; events are untouched
   retention sweep --months N                erase free text of persons whose journeys ended N months ago
   seed --journeys N [--seed S] [--tenant ID]   append a generated demo population (default tenant: default)
 
@@ -106,11 +104,10 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
       return
     case 'keys rotate-master':
       await withDatabase(config, async ({ db }) => {
-        if (!config.masterKey) throw new Error('JOURNEY_MASTER_KEY (the current master key) is required')
-        const next = process.env.JOURNEY_NEW_MASTER_KEY
-        if (!next) throw new Error('JOURNEY_NEW_MASTER_KEY (the new master key) is required')
-        const rewrapped = await rewrapAll(db, parseMasterKey(config.masterKey), parseMasterKey(next))
-        out(JSON.stringify({ rewrapped, fingerprint: fingerprint(parseMasterKey(next)) }))
+        if (!config.previousMasterKeys) throw new Error('JOURNEY_PREVIOUS_MASTER_KEYS (the keys to rotate away from) is required; JOURNEY_MASTER_KEY is the new one')
+        const keyring = keyringOf(config, (message) => process.stderr.write(`${message}\n`))
+        const rewrapped = await keyring.rewrapAll(db)
+        out(JSON.stringify({ rewrapped, fingerprint: keyring.fingerprint }))
       })
       return
     case 'retention sweep':
@@ -122,7 +119,7 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
       return
     case 'seed':
       await withDatabase(config, async ({ db }) => {
-        const keyring = new Keyring(loadMasterKey(config, (message) => process.stderr.write(`${message}\n`)))
+        const keyring = keyringOf(config, (message) => process.stderr.write(`${message}\n`))
         await keyring.verify(db)
         const report = await seedPopulation(db, keyring, {
           tenantId: values.tenant ?? defaultTenantId, journeys: count(required(values.journeys, '--journeys'), '--journeys'),

@@ -18,6 +18,7 @@ const EnvSchema = Type.Object({
   JOURNEY_OPERATOR_KEY: Type.Optional(Type.String({ minLength: 16 })),
   JOURNEY_MASTER_KEY: Type.Optional(Type.String({ minLength: 32 })),
   JOURNEY_MASTER_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  JOURNEY_PREVIOUS_MASTER_KEYS: Type.Optional(Type.String({ minLength: 32 })),
   JOURNEY_RETENTION_FREE_TEXT_MONTHS: Type.Optional(Type.Integer({ minimum: 1, maximum: 1200 })),
   // Two groups per tenant at once, one filling while the other commits: more only split the waiting
   // requests into smaller, costlier groups, and leave the pool to reads and other tenants (measured: commit 50bb315).
@@ -67,6 +68,8 @@ export interface Config {
    * carry the key that opens it (default: `<DATA_DIR>.master.key`, beside the directory).
    */
   masterKeyFile?: string
+  /** Master keys being rotated away from, comma-separated: they still unwrap, the current one wraps. */
+  previousMasterKeys?: string
   /** Free-text personal fields are erased this many months after a person's last journey ended; unset keeps them. */
   retentionFreeTextMonths?: number
   appendGroups: AppendGroupsConfig
@@ -122,6 +125,7 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
     operatorKey: env.JOURNEY_OPERATOR_KEY,
     masterKey: env.JOURNEY_MASTER_KEY,
     masterKeyFile: env.JOURNEY_MASTER_KEY_FILE,
+    previousMasterKeys: env.JOURNEY_PREVIOUS_MASTER_KEYS,
     retentionFreeTextMonths: env.JOURNEY_RETENTION_FREE_TEXT_MONTHS,
     appendGroups: {
       concurrency: env.APPEND_GROUP_CONCURRENCY,

@@ -24,6 +24,12 @@ export function masterKeyFileOf(config: Pick<Config, 'dataDir' | 'masterKeyFile'
 
 const inside = (dir: string, file: string) => !relative(resolve(dir), file).startsWith('..')
 
+/** The keyring of a config: the current master key and the previous ones being rotated away from. */
+export function keyringOf(config: Config, warn: (message: string) => void): Keyring {
+  const previous = (config.previousMasterKeys ?? '').split(',').filter((k) => k.trim() !== '').map(parseMasterKey)
+  return new Keyring(loadMasterKey(config, warn), previous)
+}
+
 /** Where the master key comes from; `warn` is called when one is generated or moved. */
 export function loadMasterKey(config: Config, warn: (message: string) => void): Buffer {
   if (config.masterKey) return parseMasterKey(config.masterKey)
@@ -51,7 +57,7 @@ export function loadMasterKey(config: Config, warn: (message: string) => void): 
 }
 
 async function keyringPlugin(app: FastifyInstance) {
-  const keyring = new Keyring(loadMasterKey(app.config, (message) => app.log.warn(message)))
+  const keyring = keyringOf(app.config, (message) => app.log.warn(message))
   await keyring.verify(app.db)
   app.decorate('keyring', keyring)
 }

@@ -27,18 +27,46 @@ export class Keyring {
    * key (its row gone) is never served from here.
    */
   private readonly unwrapped = new Map<string, Buffer>()
-  /** Keys the tombstones of erased persons are hashed under (derived: nothing more to keep). */
-  private readonly tombstoneKey: Buffer
+  /** Every master key this instance holds, by fingerprint: the current one wraps, all of them unwrap. */
+  private readonly masters: Map<string, Buffer>
+  /** The key tombstones of erased persons are hashed under: stored wrapped, read by `verify`. */
+  private tombstoneKey: Buffer | undefined
 
-  constructor(private readonly master: Buffer) {
-    this.tombstoneKey = createHmac('sha256', master).update('journey-ledger tombstones').digest()
+  /**
+   * `previous`: master keys being rotated away from (JOURNEY_PREVIOUS_MASTER_KEYS). Wrapped keys name
+   * the master key that wrapped them, so instances with the new key and rows under the old one
+   * work side by side until `journey keys rotate-master` has re-wrapped every row.
+   */
+  constructor(private readonly master: Buffer, previous: readonly Buffer[] = []) {
+    this.masters = new Map([master, ...previous].map((key) => [fingerprint(key), key]))
+  }
+
+  /** A wrapped key as stored: the wrapping master key's fingerprint, then the ciphertext. */
+  private wrap(dataKey: Buffer, aad: string): string {
+    return `${this.fingerprint}:${wrapKey(this.master, dataKey, aad)}`
+  }
+
+  private unwrapStored(stored: string, aad: string): Buffer {
+    const at = stored.indexOf(':')
+    // Rows from before key versions carry no fingerprint: any key held may have wrapped them.
+    const candidates = at < 0 ? [...this.masters.values()] : [this.masters.get(stored.slice(0, at))]
+    const wrapped = at < 0 ? stored : stored.slice(at + 1)
+    for (const key of candidates) {
+      if (!key) break
+      try {
+        return unwrapKey(key, wrapped, aad)
+      } catch {
+        // the next key held, if any
+      }
+    }
+    throw new MasterKeyError(`a data key was wrapped by master key ${at < 0 ? '(unnamed)' : stored.slice(0, at)}, which this instance does not hold (JOURNEY_PREVIOUS_MASTER_KEYS)`)
   }
 
   private unwrap(wrapped: string, aad: string): Buffer {
     const cacheKey = `${aad}\u0000${wrapped}`
     let key = this.unwrapped.get(cacheKey)
     if (!key) {
-      key = unwrapKey(this.master, wrapped, aad)
+      key = this.unwrapStored(wrapped, aad)
       if (this.unwrapped.size >= unwrappedCacheSize) this.unwrapped.delete(this.unwrapped.keys().next().value ?? '')
       this.unwrapped.set(cacheKey, key)
     }
@@ -49,13 +77,25 @@ export class Keyring {
     return fingerprint(this.master)
   }
 
+  /** True when the stored wrapped key is under the current master key. */
+  isCurrent(wrapped: string): boolean {
+    return wrapped.startsWith(`${this.fingerprint}:`)
+  }
+
   /** A new person's data key, wrapped for its row. */
   newWrappedKey(tenantId: string, personId: string): string {
-    return wrapKey(this.master, newKey(), `${tenantId}/${personId}`)
+    return this.wrap(newKey(), `${tenantId}/${personId}`)
+  }
+
+  /** The same data key wrapped under the current master key. */
+  rewrapped(tenantId: string, personId: string, wrapped: string): string {
+    const aad = `${tenantId}/${personId}`
+    return this.wrap(this.unwrapStored(wrapped, aad), aad)
   }
 
   /** The keyed hash an erased person's tombstone stands under: it recognises the id, it cannot name it. */
   tombstoneOf(tenantId: string, personId: string): string {
+    if (!this.tombstoneKey) throw new MasterKeyError('the keyring was not verified against the database (Keyring.verify)')
     return createHmac('sha256', this.tombstoneKey).update(`${tenantId}/${personId}`).digest('base64url')
   }
 
@@ -88,7 +128,15 @@ export class Keyring {
   }
 
   openRecord(sealed: string, aad: string, personKey?: Buffer): unknown {
-    return JSON.parse(decrypt(personKey ?? this.master, sealed, `record:${aad}`).toString())
+    const keys = personKey ? [personKey] : [...this.masters.values()]
+    for (const [i, key] of keys.entries()) {
+      try {
+        return JSON.parse(decrypt(key, sealed, `record:${aad}`).toString())
+      } catch (error) {
+        if (i === keys.length - 1) throw error
+      }
+    }
+    throw new Error('no key to open the record with')
   }
 
   /**
@@ -100,25 +148,77 @@ export class Keyring {
   }
 
   /**
-   * Start-up check: the master key must open the verifier stored by the first start. A wrong key
-   * stops the service before anything is written.
+   * Start-up check: a master key held must open the verifier stored by the first start (a wrong
+   * key stops the service before anything is written); reads the tombstone key, creating it once.
    */
   async verify(db: Db): Promise<void> {
-    const row = await inSystem(db, (tx) => queryOne<{ verifier: string; fingerprint: string }>(tx, sql`
-      select verifier, fingerprint from master_key_check where tenant_id = ${systemTenant}`))
+    const check = () => inSystem(db, (tx) => queryOne<{ verifier: string; fingerprint: string; tombstoneKey: string | null }>(tx, sql`
+      select verifier, fingerprint, tombstone_key as "tombstoneKey" from master_key_check where tenant_id = ${systemTenant}`))
+    let row = await check()
     if (!row) {
       await inSystem(db, (tx) => execute(tx, sql`
         insert into master_key_check (tenant_id, verifier, fingerprint)
         values (${systemTenant}, ${encrypt(this.master, Buffer.from(checkPlaintext), 'check')}, ${this.fingerprint})
         on conflict do nothing`))
-      return
+      row = await check()
     }
-    try {
-      if (decrypt(this.master, row.verifier, 'check').toString() === checkPlaintext) return
-    } catch {
-      // falls through to the error below
+    if (!row || !this.opensVerifier(row.verifier)) {
+      throw new MasterKeyError(`the master key (fingerprint ${this.fingerprint}) is not the one this database was written with (fingerprint ${row?.fingerprint ?? 'none'}); refusing to start`)
     }
-    throw new MasterKeyError(`the master key (fingerprint ${this.fingerprint}) is not the one this database was written with (fingerprint ${row.fingerprint}); refusing to start`)
+    if (row.tombstoneKey === null) {
+      // Two instances starting together: the first one's key wins, the other reads it back.
+      await inSystem(db, (tx) => execute(tx, sql`
+        update master_key_check set tombstone_key = ${this.wrap(newKey(), 'tombstones')} where tenant_id = ${systemTenant} and tombstone_key is null`))
+      row = await check()
+    }
+    if (!row?.tombstoneKey) throw new Error('the tombstone key was not stored')
+    this.tombstoneKey = this.unwrapStored(row.tombstoneKey, 'tombstones')
+  }
+
+  private opensVerifier(verifier: string): boolean {
+    for (const key of this.masters.values()) {
+      try {
+        if (decrypt(key, verifier, 'check').toString() === checkPlaintext) return true
+      } catch {
+        // the next key held, if any
+      }
+    }
+    return false
+  }
+
+  /**
+   * Rotation, online: re-wraps every data key, the tombstone key and the verifier under the current
+   * master key, a batch of rows per transaction, while instances holding both keys keep serving.
+   * Responses kept for Idempotency-Key replays that were sealed under the master key end early.
+   */
+  async rewrapAll(db: Db): Promise<number> {
+    await this.verify(db)
+    let rewrapped = 0
+    for (;;) {
+      const done = await inSystem(db, async (tx) => {
+        const rows = await query<{ tenantId: string; personRef: string; personId: string; wrappedKey: string }>(tx, sql`
+          select tenant_id as "tenantId", person_ref as "personRef", person_id as "personId", wrapped_key as "wrappedKey" from person_keys
+          where wrapped_key is not null and wrapped_key not like ${`${this.fingerprint}:%`} limit 1000 for update skip locked`)
+        if (rows.length === 0) return 0
+        await execute(tx, sql`
+          update person_keys k set wrapped_key = r.wrapped
+          from jsonb_to_recordset(${JSON.stringify(rows.map((row) => ({ tenantId: row.tenantId, personRef: row.personRef, wrapped: this.rewrapped(row.tenantId, row.personId, row.wrappedKey) })))}::jsonb)
+            as r("tenantId" text, "personRef" text, wrapped text)
+          where k.tenant_id = r."tenantId" and k.person_ref = r."personRef"`)
+        return rows.length
+      })
+      rewrapped += done
+      if (done === 0) break
+    }
+    await inSystem(db, async (tx) => {
+      const row = await queryOne<{ tombstoneKey: string }>(tx, sql`select tombstone_key as "tombstoneKey" from master_key_check where tenant_id = ${systemTenant} for update`)
+      await execute(tx, sql`
+        update master_key_check set verifier = ${encrypt(this.master, Buffer.from(checkPlaintext), 'check')}, fingerprint = ${this.fingerprint},
+          tombstone_key = ${row ? this.wrap(this.unwrapStored(row.tombstoneKey, 'tombstones'), 'tombstones') : null}
+        where tenant_id = ${systemTenant}`)
+      await execute(tx, sql`delete from idempotency_keys where person_ref is null and response is not null`)
+    })
+    return rewrapped
   }
 }
 
@@ -149,23 +249,4 @@ export async function openEvents(tx: Queryable, keyring: Keyring, tenantId: stri
 function withoutPersonal(type: EventType, data: Record<string, unknown>): Record<string, unknown> {
   const personal: readonly string[] = personalFields[type]
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, personal.includes(k) ? null : v]))
-}
-
-/** Re-wraps every data key (and the verifier) under a new master key; the events are not touched. */
-export async function rewrapAll(db: Db, from: Buffer, to: Buffer): Promise<number> {
-  const oldRing = new Keyring(from)
-  await oldRing.verify(db)
-  return inSystem(db, async (tx) => {
-    const rows = await query<{ tenantId: string; personRef: string; personId: string; wrappedKey: string }>(tx, sql`
-      select tenant_id as "tenantId", person_ref as "personRef", person_id as "personId", wrapped_key as "wrappedKey" from person_keys where wrapped_key is not null for update`)
-    for (const row of rows) {
-      const aad = `${row.tenantId}/${row.personId}`
-      const rewrapped = wrapKey(to, unwrapKey(from, row.wrappedKey, aad), aad)
-      await execute(tx, sql`update person_keys set wrapped_key = ${rewrapped} where tenant_id = ${row.tenantId} and person_ref = ${row.personRef}`)
-    }
-    await execute(tx, sql`update master_key_check set verifier = ${encrypt(to, Buffer.from(checkPlaintext), 'check')}, fingerprint = ${fingerprint(to)} where tenant_id = ${systemTenant}`)
-    // Idempotent responses were sealed under the old key; the contract keeps them 24 h, a rotation ends them early.
-    await execute(tx, sql`delete from idempotency_keys`)
-    return rows.length
-  })
 }

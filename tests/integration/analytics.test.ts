@@ -43,7 +43,7 @@ async function populate(h: TestApp, options: { journeys: number; seed: number },
 async function get(h: TestApp, path: string, q: Omit<Query, 'today'>, key = h.adminKey) {
   const params = new URLSearchParams({ groupBy: q.groupBy, minGroupSize: String(q.minGroupSize), ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}) })
   const res = await h.request({ method: 'GET', url: `${path}?${params.toString()}`, key })
-  return { status: res.statusCode, body: res.json<{ data: { group: string; suppressed?: true }[] }>() }
+  return { status: res.statusCode, body: res.json<{ data: { group: string; suppressed?: true; withBrokenPromise?: { suppressed?: true }; withoutBrokenPromise?: { suppressed?: true } }[] }>() }
 }
 
 t.test('analytics of a generated population equal a computation from its events alone', async (t) => {
@@ -60,6 +60,7 @@ t.test('analytics of a generated population equal a computation from its events 
   const check = async (t: Tap, m: Model) => {
     let suppressed = 0
     let shown = 0
+    const splits = { withheld: 0, shown: 0 }
     for (const [path, groupings, expected] of [
       ['/v1/analytics/promises', promiseGroupings, expectedPromiseAnalytics],
       ['/v1/analytics/retention', retentionGroupings, expectedRetention],
@@ -71,6 +72,14 @@ t.test('analytics of a generated population equal a computation from its events 
             const res = await get(h, path, q)
             t.equal(res.status, 200)
             t.same(res.body, expected(m, { ...q, today }), `${path} ${JSON.stringify(q)}`)
+            // Seen from outside, whatever the model says: never exactly one group withheld among shown ones, nor one split of two.
+            const withheld = res.body.data.filter((g) => g.suppressed).length
+            if (withheld === 1 && res.body.data.length > 1) t.fail(`${path} ${JSON.stringify(q)}: exactly one group withheld`)
+            for (const g of res.body.data.filter((g) => !g.suppressed && g.withBrokenPromise)) {
+              const hidden = [g.withBrokenPromise?.suppressed, g.withoutBrokenPromise?.suppressed].filter(Boolean).length
+              if (hidden === 1) t.fail(`${path} ${JSON.stringify(q)}: one split of ${g.group} withheld, the other shown`)
+              splits[hidden === 0 ? 'shown' : 'withheld'] += 1
+            }
             if (minGroupSize === 12) {
               suppressed += res.body.data.filter((g) => g.suppressed).length
               shown += res.body.data.filter((g) => !g.suppressed).length
@@ -80,6 +89,7 @@ t.test('analytics of a generated population equal a computation from its events 
       }
     }
     t.ok(suppressed > 0 && shown > 0, `minGroupSize 12 suppresses some groups (${suppressed}) and shows others (${shown})`)
+    t.ok(splits.withheld > 0 && splits.shown > 0, `shown groups withhold their splits (${splits.withheld}) or show them (${splits.shown})`)
   }
 
   await t.test('every figure, every groupBy, with and without a period, suppression included', (t) => check(t, model))

@@ -46,6 +46,28 @@ export function suppressGroups(groups: readonly GroupCount[], min: number): Verd
   })
 }
 
+export interface SuppressedGroup { group: string; suppressed: true }
+export interface SuppressedSplit { suppressed: true }
+
+/**
+ * Rows of an aggregate as published: each as `show` builds it (told which of its splits are
+ * withheld), or `{ group, suppressed: true }`, as suppressGroups decides from `count` of each row.
+ */
+export function publishGroups<R extends { group: string }, T>(
+  rows: readonly R[], min: number, count: (row: R) => GroupCount, show: (row: R, splitsSuppressed: boolean[]) => T,
+): (T | SuppressedGroup)[] {
+  const verdicts = suppressGroups(rows.map(count), min)
+  return rows.map((row, index) => {
+    const verdict = verdicts[index]
+    return verdict === undefined || verdict.suppressed ? { group: row.group, suppressed: true as const } : show(row, verdict.splitsSuppressed)
+  })
+}
+
+/** A split's figures, or `{ suppressed: true }` unless it is known to be shown. */
+export function publishSplit<F>(withheld: boolean | undefined, figures: F): F | SuppressedSplit {
+  return withheld === false ? figures : { suppressed: true }
+}
+
 /** The first day of `date`'s month (ISO dates, UTC). */
 export function startOfMonth(date: string): string {
   return `${date.slice(0, 7)}-01`

@@ -1,10 +1,10 @@
 // Analytics over the projections (journeys, promises), set-based in SQL: one statement per
 // request, whatever the tenant's size. Promise statuses come from statusSql, the rule every
-// promise read uses. The SQL counts distinct people per group and split; suppressGroups decides
-// what is withheld before anything leaves the store.
+// promise read uses. The SQL counts distinct people per group and split; publishGroups (the domain's
+// suppression rule) decides what is withheld before anything leaves the store.
 import { sql, type SQL } from 'drizzle-orm'
 import { addDays } from '../domain/promise.js'
-import { suppressGroups, type GroupCount } from '../domain/suppression.js'
+import { publishGroups, publishSplit, type SuppressedGroup, type SuppressedSplit } from '../domain/suppression.js'
 import { query, type Queryable } from './database.js'
 import { statusSql } from './promises.js'
 
@@ -28,8 +28,6 @@ export interface AnalyticsQuery<G> {
   today: string
 }
 
-export interface SuppressedGroup { group: string; suppressed: true }
-export interface SuppressedSplit { suppressed: true }
 
 // Group keys on the journey (alias j), shared by both analyses.
 const journeyKeys = {
@@ -47,14 +45,6 @@ const promiseKeys: Record<PromiseGrouping, SQL> = {
 /** num / den rounded half away from zero to `places` decimals; null when den is 0. */
 const ratio = (num: SQL, den: SQL, places: number) => sql`round((${num})::numeric / nullif(${den}, 0), ${sql.raw(String(places))})::float8`
 
-/** Each row as `show` builds it, or `{ group, suppressed: true }`, as suppressGroups decides from the rows' people counts. */
-function publish<R extends { group: string }, T>(rows: readonly R[], min: number, count: (row: R) => GroupCount, show: (row: R, splitsSuppressed: boolean[]) => T): (T | SuppressedGroup)[] {
-  const verdicts = suppressGroups(rows.map(count), min)
-  return rows.map((row, index) => {
-    const verdict = verdicts[index]
-    return verdict === undefined || verdict.suppressed ? { group: row.group, suppressed: true as const } : show(row, verdict.splitsSuppressed)
-  })
-}
 
 export interface PromiseFigures {
   group: string
@@ -102,7 +92,7 @@ export async function promiseAnalytics(tx: Queryable, tenantId: string, q: Analy
       group by 1
     ) g
     order by "group" collate "C"`)
-  return publish(rows, q.minGroupSize, (r) => ({ group: r.group, people: r.people, splits: [] }), ({ people: _, ...figures }) => figures)
+  return publishGroups(rows, q.minGroupSize, (r) => ({ group: r.group, people: r.people, splits: [] }), ({ people: _, ...figures }) => figures)
 }
 
 export interface RetentionSplit { hires: number; exits: number; earlyExits: number; earlyExitRate: number | null }
@@ -155,10 +145,9 @@ export async function retentionAnalytics(tx: Queryable, tenantId: string, q: Ana
       from h group by 1
     ) g
     order by "group" collate "C"`)
-  const split = (withheld: boolean | undefined, figures: RetentionSplit) => (withheld === false ? figures : { suppressed: true as const })
-  return publish(rows, q.minGroupSize, (r) => ({ group: r.group, people: r.people, splits: [r.bPeople, r.nPeople] }), (r, [withBroken, withoutBroken]) => ({
+  return publishGroups(rows, q.minGroupSize, (r) => ({ group: r.group, people: r.people, splits: [r.bPeople, r.nPeople] }), (r, [withBroken, withoutBroken]) => ({
     group: r.group, hires: r.hires, exits: r.exits, earlyExits: r.earlyExits, earlyExitRate: r.earlyExitRate,
-    withBrokenPromise: split(withBroken, { hires: r.bHires, exits: r.bExits, earlyExits: r.bEarlyExits, earlyExitRate: r.bEarlyExitRate }),
-    withoutBrokenPromise: split(withoutBroken, { hires: r.nHires, exits: r.nExits, earlyExits: r.nEarlyExits, earlyExitRate: r.nEarlyExitRate }),
+    withBrokenPromise: publishSplit(withBroken, { hires: r.bHires, exits: r.bExits, earlyExits: r.bEarlyExits, earlyExitRate: r.bEarlyExitRate }),
+    withoutBrokenPromise: publishSplit(withoutBroken, { hires: r.nHires, exits: r.nExits, earlyExits: r.nEarlyExits, earlyExitRate: r.nEarlyExitRate }),
   }))
 }

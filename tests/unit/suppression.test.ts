@@ -2,7 +2,7 @@
 // smallest when exactly one is under it, and splits by the same rule inside a shown group; and the
 // whole months a period is widened to. Pure: sizes in, verdicts out.
 import t from 'tap'
-import { endOfMonth, suppressGroups, wholeMonths, withheldCells } from '../../src/domain/suppression.js'
+import { endOfMonth, publishGroups, publishSplit, suppressGroups, wholeMonths, withheldCells } from '../../src/domain/suppression.js'
 
 t.test('cells under the minimum are withheld; exactly one withheld takes the next smallest with it', async (t) => {
   t.same(withheldCells([5, 9, 7], 5), [false, false, false], 'all at or above the minimum: all shown')
@@ -39,6 +39,22 @@ t.test('a department of five people with one early leaver: only the group total 
   // The leaver alone has a broken promise: the split with it is one person, the split without four.
   const [verdict] = suppressGroups([{ group: 'Finance', people: 5, splits: [1, 4] }], 5)
   t.same(verdict, { group: 'Finance', suppressed: false, splitsSuppressed: [true, true] })
+})
+
+t.test('rows are published as shown figures or as withheld groups and splits', async (t) => {
+  const rows = [
+    { group: 'Finance', people: 5, withBroken: 1, withoutBroken: 4, hires: 5 },
+    { group: 'Legal', people: 4, withBroken: 0, withoutBroken: 4, hires: 5 },
+    { group: 'Sales', people: 9, withBroken: 5, withoutBroken: 5, hires: 9 },
+  ]
+  const published = publishGroups(rows, 5, (r) => ({ group: r.group, people: r.people, splits: [r.withBroken, r.withoutBroken] }),
+    (r, [b, n]) => ({ group: r.group, hires: r.hires, withBroken: publishSplit(b, { hires: r.withBroken }), withoutBroken: publishSplit(n, { hires: r.withoutBroken }) }))
+  t.same(published, [
+    { group: 'Finance', suppressed: true },
+    { group: 'Legal', suppressed: true },
+    { group: 'Sales', hires: 9, withBroken: { hires: 5 }, withoutBroken: { hires: 5 } },
+  ], 'Legal (4 people in 5 journeys) is small; Finance the next smallest; Sales shows both splits')
+  t.same(publishSplit(undefined, { hires: 3 }), { suppressed: true }, 'a split without a verdict is withheld')
 })
 
 t.test('periods widen to whole calendar months', async (t) => {

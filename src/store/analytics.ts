@@ -28,7 +28,6 @@ export interface AnalyticsQuery<G> {
   today: string
 }
 
-
 // Group keys on the journey (alias j), shared by both analyses.
 const journeyKeys = {
   department: sql`coalesce(j.department, ${unknownGroup})`,
@@ -44,7 +43,6 @@ const promiseKeys: Record<PromiseGrouping, SQL> = {
 
 /** num / den rounded half away from zero to `places` decimals; null when den is 0. */
 const ratio = (num: SQL, den: SQL, places: number) => sql`round((${num})::numeric / nullif(${den}, 0), ${sql.raw(String(places))})::float8`
-
 
 export interface PromiseFigures {
   group: string

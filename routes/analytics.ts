@@ -2,13 +2,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type, { type TSchema } from 'typebox'
 import { invalid } from '../src/domain/errors.js'
 import { isoDate } from '../src/domain/journey.js'
+import { wholeMonths } from '../src/domain/suppression.js'
 import { principalOf } from '../src/plugins/auth.js'
 import { inTenant, type Tx } from '../src/store/database.js'
 import { ledgerRevision, RevisionCache } from '../src/store/revision-cache.js'
 import { notHiredGroup, promiseAnalytics, promiseGroupings, retentionAnalytics, retentionGroupings, unknownGroup } from '../src/store/analytics.js'
 import { problemResponses } from './schemas.js'
 
-/** Groups with fewer distinct journeys than this would come close to naming a person. */
+/** Groups of fewer distinct people than this would come close to naming a person. */
 const smallestGroupSize = 3
 const defaultGroupSize = 5
 
@@ -18,8 +19,12 @@ const rate = (description: string) => nullable(Type.Number({ minimum: 0, maximum
 
 const SuppressedGroupSchema = Type.Object({
   group: Type.String(),
-  suppressed: Type.Literal(true, { description: 'The group has fewer distinct journeys than `minGroupSize`: its figures are withheld.' }),
+  suppressed: Type.Literal(true, { description: 'The group has fewer distinct people than `minGroupSize`, or it is the next smallest to the one such group: its figures are withheld.' }),
 }, { $id: 'SuppressedGroup', title: 'SuppressedGroup', additionalProperties: false })
+
+const SuppressedSplitSchema = Type.Object({
+  suppressed: Type.Literal(true, { description: 'The split has fewer distinct people than `minGroupSize`, or the group\'s other split has: its figures are withheld.' }),
+}, { $id: 'SuppressedSplit', title: 'SuppressedSplit', additionalProperties: false })
 
 const PromiseGroupSchema = Type.Object({
   group: Type.String({ description: 'The value grouped on (see the operation\'s description).' }),
@@ -45,38 +50,44 @@ const RetentionSplitSchema = Type.Object({
 const RetentionGroupSchema = Type.Object({
   group: Type.String({ description: 'The value grouped on (see the operation\'s description).' }),
   ...RetentionSplitSchema.properties,
-  withBrokenPromise: Type.Ref('RetentionSplit', { description: 'The same figures over the hires with at least one broken promise.' }),
-  withoutBrokenPromise: Type.Ref('RetentionSplit', { description: 'The same figures over the hires without a broken promise.' }),
+  withBrokenPromise: Type.Union([Type.Ref('RetentionSplit'), Type.Ref('SuppressedSplit')], { description: 'The same figures over the hires with at least one broken promise, or `{ suppressed: true }`.' }),
+  withoutBrokenPromise: Type.Union([Type.Ref('RetentionSplit'), Type.Ref('SuppressedSplit')], { description: 'The same figures over the hires without a broken promise, or `{ suppressed: true }`.' }),
 }, { $id: 'RetentionAnalyticsGroup', title: 'RetentionAnalyticsGroup' })
 
 const report = (id: string, groupings: readonly string[], group: string) => Type.Object({
   groupBy: Type.String({ enum: [...groupings] }),
-  from: nullable(Type.String({ format: 'date' })),
-  to: nullable(Type.String({ format: 'date' })),
+  from: nullable(Type.String({ format: 'date', description: 'The first day of the period answered: the first of the month of the `from` asked for; null when not given.' })),
+  to: nullable(Type.String({ format: 'date', description: 'The last day of the period answered: the last of the month of the `to` asked for; null when not given.' })),
   minGroupSize: Type.Integer(),
   data: Type.Array(Type.Union([Type.Ref(group), Type.Ref('SuppressedGroup')]), { description: 'One entry per group, ordered by `group` (byte order).' }),
 }, { $id: id, title: id })
 
 /** Named components this module's routes refer to; the app registers them at the root. */
 export const analyticsSchemas = [
-  SuppressedGroupSchema, PromiseGroupSchema, RetentionSplitSchema, RetentionGroupSchema,
+  SuppressedGroupSchema, SuppressedSplitSchema, PromiseGroupSchema, RetentionSplitSchema, RetentionGroupSchema,
   report('PromiseAnalytics', promiseGroupings, 'PromiseAnalyticsGroup'), report('RetentionAnalytics', retentionGroupings, 'RetentionAnalyticsGroup'),
 ]
 
 const groupByDescription = 'What to group on (see the operation\'s description).'
 const periodQuery = (periodOf: string) => ({
-  from: Type.Optional(Type.String({ format: 'date', maxLength: 10, description: `First day (UTC, inclusive) of the period: ${periodOf}. Default: all time.` })),
-  to: Type.Optional(Type.String({ format: 'date', maxLength: 10, description: `Last day (UTC, inclusive) of the period: ${periodOf}. Default: all time.` })),
+  from: Type.Optional(Type.String({ format: 'date', maxLength: 10, description: `First day (UTC, inclusive) of the period: ${periodOf}, rounded down to the first of its month. Default: all time.` })),
+  to: Type.Optional(Type.String({ format: 'date', maxLength: 10, description: `Last day (UTC, inclusive) of the period: ${periodOf}, rounded up to the last of its month. Default: all time.` })),
   minGroupSize: Type.Optional(Type.Integer({
     default: defaultGroupSize,
     maximum: 1_000_000,
-    description: `Groups with fewer distinct journeys than this come back as \`{ group, suppressed: true }\`. At least ${smallestGroupSize} (smaller is a 400); default ${defaultGroupSize}.`,
+    description: `Groups and splits of fewer distinct people than this come back as \`{ group, suppressed: true }\` / \`{ suppressed: true }\`. At least ${smallestGroupSize} (smaller is a 400); default ${defaultGroupSize}.`,
   })),
 })
 
-const common = `Group size is the number of distinct journeys in the group; a group smaller than \`minGroupSize\` appears as \`{ group, suppressed: true }\` without figures. \`from\`/\`to\` are echoed (null when not given). Ratios are rounded half away from zero. Every figure can be recomputed from the ledger's events alone.`
+const common = `Ratios are rounded half away from zero. Every figure can be recomputed from the ledger's events alone.
 
-const promiseDescription = `Promises made in the period, grouped. A promise is made at the time of its \`promise.made\` (for a promise inherited from an offer, the time of the \`offer.made\`; from a vacancy, of the journey's first \`employee.hired\`); the period keeps those made from the start of \`from\` to the end of \`to\` (UTC days). Statuses are as of today by the server's clock, exactly as \`GET /v1/promises\` reports them.
+**Suppression**, so that no figure and no difference of figures rests on fewer than \`minGroupSize\` people:
+- A group's size is the number of distinct people (not journeys: a rehired person counts once) behind its figures. A group of fewer than \`minGroupSize\` people appears as \`{ group, suppressed: true }\` without figures.
+- When exactly one group is suppressed that way, the next smallest group (fewest people; on a tie, the first by \`group\`) is suppressed too, so a total known from elsewhere minus the shown groups cannot reveal it.
+- Every split inside a group obeys the same minimum, counted in the distinct people of the split, and the same rule: a group with two splits shows both or neither, since the group's figures minus one split would reveal the other.
+- **Whole months**: the period is always answered over whole calendar months (\`from\` rounded down to the first of its month, \`to\` up to the last of its month, UTC), and the response echoes the period answered (null when not given). Groups near the threshold (fewer than 2 x \`minGroupSize\` people) are the ones a one-day shift of a bound could otherwise split; answering every group over whole months covers them without letting a group's window depend on its size. Two requests whose bounds fall in the same months give identical figures.`
+
+const promiseDescription = `Promises made in the period, grouped. A promise is made at the time of its \`promise.made\` (for a promise inherited from an offer, the time of the \`offer.made\`; from a vacancy, of the journey's first \`employee.hired\`); the period keeps those made from the start of \`from\` to the end of \`to\` (UTC days, widened to whole months: see Suppression). Statuses are as of today by the server's clock, exactly as \`GET /v1/promises\` reports them.
 
 - \`made\`: every such promise. \`kept\`, \`broken\`, \`withdrawn\`: its outcome (the first promise.kept, promise.broken or promise.withdrawn). \`open\`: no outcome yet (open, due, overdue and renegotiated alike). \`overdue\`: open with a due date (\`dueBy\`, or the journey's \`startDate\` + \`dueAfterStartDays\`) before today. \`renegotiated\`: renegotiated at least once, whatever the outcome.
 - \`keepRate\` = kept / (kept + broken + overdue), 4 decimals, null when the denominator is 0.
@@ -85,10 +96,10 @@ const promiseDescription = `Promises made in the period, grouped. A promise is m
 
 Groups (\`groupBy\`): \`madeBy\`; \`category\`; \`madeAt\` ('${unknownGroup}' when absent); \`department\` and \`vacancy\`: the journey's current department (the latest of offer.made before the hire, employee.hired, role.changed) and its vacancyId (from candidate.applied), '${unknownGroup}' when absent; \`hireCohort\`: the month (YYYY-MM) of the journey's startDate when it has an employee.hired, else '${notHiredGroup}'. ${common}`
 
-const retentionDescription = `Hires (journeys with an \`employee.hired\`) whose \`startDate\` is within [from, to], grouped, and what became of them: the link between broken promises and leaving.
+const retentionDescription = `Hires (journeys with an \`employee.hired\`) whose \`startDate\` is within [from, to] (widened to whole months: see Suppression), grouped, and what became of them: the link between broken promises and leaving.
 
 - \`hires\`: those journeys. \`exits\`: those of them with an \`employee.exited\` (whenever it happened; an announced exit alone does not count). \`earlyExits\`: exits whose \`lastDay\` is before \`startDate\` + 365 days. \`earlyExitRate\` = earlyExits / hires, 4 decimals, null when there are no hires.
-- \`withBrokenPromise\` / \`withoutBrokenPromise\`: the same four figures over the hires with at least one promise whose outcome is broken (as of now) and over the others; the two add up to the group's totals.
+- \`withBrokenPromise\` / \`withoutBrokenPromise\`: the same four figures over the hires with at least one promise whose outcome is broken (as of now) and over the others; the two add up to the group's totals. Both are counted in distinct people for suppression: both are shown or neither.
 
 Groups (\`groupBy\`): \`department\`: the journey's current department ('${unknownGroup}' when absent); \`vacancy\`: its vacancyId ('${unknownGroup}' when absent); \`hireCohort\`: the month (YYYY-MM) of its startDate. ${common}`
 
@@ -100,7 +111,7 @@ function checkQuery(q: { from?: string; to?: string; minGroupSize?: number }) {
   if (q.from !== undefined && q.to !== undefined && q.from > q.to) {
     throw invalid('the period is empty: from is after to', [{ path: '/from', message: 'must not be after to', location: 'query' }])
   }
-  return { from: q.from ?? null, to: q.to ?? null, minGroupSize }
+  return { ...wholeMonths({ from: q.from ?? null, to: q.to ?? null }), minGroupSize }
 }
 
 const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -1,8 +1,10 @@
 // Analytics over the projections (journeys, promises), set-based in SQL: one statement per
 // request, whatever the tenant's size. Promise statuses come from statusSql, the rule every
-// promise read uses. Groups smaller than minGroupSize are suppressed before they leave the store.
+// promise read uses. The SQL counts distinct people per group and split; publishGroups (the domain's
+// suppression rule) decides what is withheld before anything leaves the store.
 import { sql, type SQL } from 'drizzle-orm'
 import { addDays } from '../domain/promise.js'
+import { publishGroups, publishSplit, type SuppressedGroup, type SuppressedSplit } from '../domain/suppression.js'
 import { query, type Queryable } from './database.js'
 import { statusSql } from './promises.js'
 
@@ -26,8 +28,6 @@ export interface AnalyticsQuery<G> {
   today: string
 }
 
-export interface SuppressedGroup { group: string; suppressed: true }
-
 // Group keys on the journey (alias j), shared by both analyses.
 const journeyKeys = {
   department: sql`coalesce(j.department, ${unknownGroup})`,
@@ -43,11 +43,6 @@ const promiseKeys: Record<PromiseGrouping, SQL> = {
 
 /** num / den rounded half away from zero to `places` decimals; null when den is 0. */
 const ratio = (num: SQL, den: SQL, places: number) => sql`round((${num})::numeric / nullif(${den}, 0), ${sql.raw(String(places))})::float8`
-
-/** Rows of groups smaller than `min` (size = distinct journeys) become { group, suppressed: true }. */
-function suppress<T extends { group: string; size: number }>(rows: readonly T[], min: number): (Omit<T, 'size'> | SuppressedGroup)[] {
-  return rows.map(({ size, ...figures }) => (size < min ? { group: figures.group, suppressed: true as const } : figures))
-}
 
 export interface PromiseFigures {
   group: string
@@ -67,14 +62,14 @@ export async function promiseAnalytics(tx: Queryable, tenantId: string, q: Analy
   const period: SQL[] = []
   if (q.from !== null) period.push(sql`and made_time >= ${`${q.from}T00:00:00.000Z`}::timestamptz`)
   if (q.to !== null) period.push(sql`and made_time < ${`${addDays(q.to, 1)}T00:00:00.000Z`}::timestamptz`)
-  const rows = await query<PromiseFigures & { size: number }>(tx, sql`
-    select "group", size, made, kept, broken, renegotiated, withdrawn, open, overdue,
+  const rows = await query<PromiseFigures & { people: number }>(tx, sql`
+    select "group", people, made, kept, broken, renegotiated, withdrawn, open, overdue,
       ${ratio(sql`kept`, sql`kept + broken + overdue`, 4)} as "keepRate",
       round(median_ms::numeric / 86400000, 1)::float8 as "medianDaysToKeep",
       "perceptionGap"
     from (
       select ${promiseKeys[q.groupBy]} as "group",
-        count(distinct p.journey_id)::int as size,
+        count(distinct j.person_ref)::int as people,
         count(*)::int as made,
         count(*) filter (where p.status = 'kept')::int as kept,
         count(*) filter (where p.status = 'broken')::int as broken,
@@ -95,15 +90,19 @@ export async function promiseAnalytics(tx: Queryable, tenantId: string, q: Analy
       group by 1
     ) g
     order by "group" collate "C"`)
-  return suppress(rows, q.minGroupSize)
+  return publishGroups(rows, q.minGroupSize, (r) => ({ group: r.group, people: r.people, splits: [] }), ({ people: _, ...figures }) => figures)
 }
 
 export interface RetentionSplit { hires: number; exits: number; earlyExits: number; earlyExitRate: number | null }
-export interface RetentionFigures extends RetentionSplit { group: string; withBrokenPromise: RetentionSplit; withoutBrokenPromise: RetentionSplit }
+export interface RetentionFigures extends RetentionSplit {
+  group: string
+  withBrokenPromise: RetentionSplit | SuppressedSplit
+  withoutBrokenPromise: RetentionSplit | SuppressedSplit
+}
 
 interface RetentionRow {
   group: string
-  size: number
+  people: number; bPeople: number; nPeople: number
   hires: number; exits: number; earlyExits: number; earlyExitRate: number | null
   bHires: number; bExits: number; bEarlyExits: number; bEarlyExitRate: number | null
   nHires: number; nExits: number; nEarlyExits: number; nEarlyExitRate: number | null
@@ -119,20 +118,23 @@ export async function retentionAnalytics(tx: Queryable, tenantId: string, q: Ana
         select journey_id, ${statusSql(q.today)} as status from promises where tenant_id = ${tenantId}
       ) s where status = 'broken'
     ), h as (
-      select ${journeyKeys[q.groupBy]} as "group",
+      select ${journeyKeys[q.groupBy]} as "group", j.person_ref,
         b.journey_id is not null as broken,
         j.exited_at is not null as exited,
         j.exited_at is not null and j.last_day < j.start_date + 365 as early
       from journeys j left join broken b on b.journey_id = j.id
       where j.tenant_id = ${tenantId} and j.hired_at is not null ${sql.join(period, sql` `)}
     )
-    select "group", hires as size,
+    select "group", people, "bPeople", "nPeople",
       hires, exits, "earlyExits", ${ratio(sql`"earlyExits"`, sql`hires`, 4)} as "earlyExitRate",
       "bHires", "bExits", "bEarlyExits", ${ratio(sql`"bEarlyExits"`, sql`"bHires"`, 4)} as "bEarlyExitRate",
       hires - "bHires" as "nHires", exits - "bExits" as "nExits", "earlyExits" - "bEarlyExits" as "nEarlyExits",
       ${ratio(sql`"earlyExits" - "bEarlyExits"`, sql`hires - "bHires"`, 4)} as "nEarlyExitRate"
     from (
       select "group", count(*)::int as hires,
+        count(distinct person_ref)::int as people,
+        count(distinct person_ref) filter (where broken)::int as "bPeople",
+        count(distinct person_ref) filter (where not broken)::int as "nPeople",
         count(*) filter (where exited)::int as exits,
         count(*) filter (where early)::int as "earlyExits",
         count(*) filter (where broken)::int as "bHires",
@@ -141,9 +143,9 @@ export async function retentionAnalytics(tx: Queryable, tenantId: string, q: Ana
       from h group by 1
     ) g
     order by "group" collate "C"`)
-  return suppress(rows.map((r) => ({
-    group: r.group, size: r.size, hires: r.hires, exits: r.exits, earlyExits: r.earlyExits, earlyExitRate: r.earlyExitRate,
-    withBrokenPromise: { hires: r.bHires, exits: r.bExits, earlyExits: r.bEarlyExits, earlyExitRate: r.bEarlyExitRate },
-    withoutBrokenPromise: { hires: r.nHires, exits: r.nExits, earlyExits: r.nEarlyExits, earlyExitRate: r.nEarlyExitRate },
-  })), q.minGroupSize)
+  return publishGroups(rows, q.minGroupSize, (r) => ({ group: r.group, people: r.people, splits: [r.bPeople, r.nPeople] }), (r, [withBroken, withoutBroken]) => ({
+    group: r.group, hires: r.hires, exits: r.exits, earlyExits: r.earlyExits, earlyExitRate: r.earlyExitRate,
+    withBrokenPromise: publishSplit(withBroken, { hires: r.bHires, exits: r.bExits, earlyExits: r.bEarlyExits, earlyExitRate: r.bEarlyExitRate }),
+    withoutBrokenPromise: publishSplit(withoutBroken, { hires: r.nHires, exits: r.nExits, earlyExits: r.nEarlyExits, earlyExitRate: r.nEarlyExitRate }),
+  }))
 }

@@ -1,12 +1,15 @@
 // What an independent client computes from the events it posted, with nothing from the store:
 // journeys and promises folded by hand (events in the order posted, which is time order for a
-// generated population), then the analytics figures as the API documents them.
+// generated population), then the analytics figures as the API documents them, suppression included
+// (written anew here from the contract's words, not from src/domain/suppression.ts).
 import { createHash } from 'node:crypto'
 
 export interface PostedEvent { id: string; source: string; type: string; subject: string; time: string; data: Record<string, unknown> }
 
 export interface ModelJourney {
   id: string
+  /** The person of the journey (the first personId given): a rehired person has several journeys. */
+  personId: string | null
   vacancyId: string | null
   department: string | null
   startDate: string | null
@@ -62,9 +65,10 @@ export function buildModel(events: readonly PostedEvent[]): Model {
       vacancies.set(e.subject, { publishedBy: str(d.publishedBy) ?? e.source, promises: Array.isArray(d.promises) ? d.promises.map(asRecord) : [] })
       continue
     }
-    const j = journeys.get(e.subject) ?? { id: e.subject, vacancyId: null, department: null, startDate: null, hired: false, exited: false, lastDay: null }
+    const j = journeys.get(e.subject) ?? { id: e.subject, personId: null, vacancyId: null, department: null, startDate: null, hired: false, exited: false, lastDay: null }
     journeys.set(e.subject, j)
     const p = promises.get(str(d.promiseId) ?? '')
+    if (e.type === 'candidate.applied' || e.type === 'employee.hired') j.personId = j.personId ?? str(d.personId)
     switch (e.type) {
       case 'candidate.applied':
         j.vacancyId = str(d.vacancyId) ?? j.vacancyId
@@ -139,15 +143,36 @@ function ratio(num: number, den: number, places: number): number | null {
 
 export interface Query { groupBy: string; from?: string; to?: string; minGroupSize: number; today: string }
 
-/** Groups the items, suppresses small groups (size = distinct journeys), orders by group, computes figures. */
-function grouped<T extends { journeyId: string }>(items: T[], key: (item: T) => string, min: number, figures: (items: T[]) => object) {
+/** The period as answered: from the first day of `from`'s month to the last day of `to`'s. */
+export function answeredPeriod(q: { from?: string; to?: string }): { from: string | null; to: string | null } {
+  const lastDay = (date: string) => addDays(`${addDays(`${date.slice(0, 7)}-01`, 32).slice(0, 7)}-01`, -1)
+  return { from: q.from ? `${q.from.slice(0, 7)}-01` : null, to: q.to ? lastDay(q.to) : null }
+}
+
+/** Distinct people behind some journeys. */
+const peopleOf = (model: Model, journeyIds: Iterable<string>) => new Set([...journeyIds].map((id) => model.journeys.get(id)?.personId ?? `journey:${id}`)).size
+
+/**
+ * Which of some cells (by their people) are hidden: every one under `min`; and if that hides exactly
+ * one, also the smallest of the rest (the earliest listed among equals).
+ */
+export function hiddenCells(people: number[], min: number): boolean[] {
+  const hidden = people.map((n) => n < min)
+  if (hidden.filter((h) => h).length === 1) {
+    let next = -1
+    people.forEach((n, i) => { if (!hidden[i] && (next === -1 || n < (people[next] ?? 0))) next = i })
+    if (next !== -1) hidden[next] = true
+  }
+  return hidden
+}
+
+/** Groups the items by key, in byte order of the key; hides groups by their distinct people; computes figures of the others. */
+function grouped<T extends { journeyId: string }>(model: Model, items: T[], key: (item: T) => string, min: number, figures: (items: T[]) => object) {
   const groups = new Map<string, T[]>()
   for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item])
-  return [...groups.keys()].sort().map((group) => {
-    const members = groups.get(group) ?? []
-    const size = new Set(members.map((m) => m.journeyId)).size
-    return size < min ? { group, suppressed: true } : { group, ...figures(members) }
-  })
+  const names = [...groups.keys()].sort()
+  const hidden = hiddenCells(names.map((g) => peopleOf(model, (groups.get(g) ?? []).map((m) => m.journeyId))), min)
+  return names.map((group, i) => (hidden[i] ? { group, suppressed: true } : { group, ...figures(groups.get(group) ?? []) }))
 }
 
 function journeyKey(groupBy: string, j: ModelJourney | undefined): string {
@@ -157,8 +182,9 @@ function journeyKey(groupBy: string, j: ModelJourney | undefined): string {
 }
 
 export function expectedPromiseAnalytics(model: Model, q: Query) {
-  const fromMs = q.from ? Date.parse(`${q.from}T00:00:00.000Z`) : -Infinity
-  const toMs = q.to ? Date.parse(`${addDays(q.to, 1)}T00:00:00.000Z`) : Infinity
+  const period = answeredPeriod(q)
+  const fromMs = period.from ? Date.parse(`${period.from}T00:00:00.000Z`) : -Infinity
+  const toMs = period.to ? Date.parse(`${addDays(period.to, 1)}T00:00:00.000Z`) : Infinity
   const items = [...model.promises.values()].filter((p) => Date.parse(p.madeTime) >= fromMs && Date.parse(p.madeTime) < toMs)
   const key = (p: ModelPromise) => {
     if (q.groupBy === 'madeBy') return p.madeBy
@@ -166,7 +192,7 @@ export function expectedPromiseAnalytics(model: Model, q: Query) {
     if (q.groupBy === 'madeAt') return p.madeAt ?? 'unknown'
     return journeyKey(q.groupBy, model.journeys.get(p.journeyId))
   }
-  const data = grouped(items, key, q.minGroupSize, (ps) => {
+  const data = grouped(model, items, key, q.minGroupSize, (ps) => {
     const count = (f: (p: ModelPromise) => boolean) => ps.filter(f).length
     const overdue = count((p) => p.outcome === 'open' && (dueDate(p, model) ?? '9999-12-31') < q.today)
     const kept = ps.filter((p) => p.outcome === 'kept')
@@ -183,23 +209,25 @@ export function expectedPromiseAnalytics(model: Model, q: Query) {
       perceptionGap: count((p) => p.outcome === 'kept' && p.assessed !== null && p.assessed <= 2),
     }
   })
-  return { groupBy: q.groupBy, from: q.from ?? null, to: q.to ?? null, minGroupSize: q.minGroupSize, data }
+  return { groupBy: q.groupBy, ...period, minGroupSize: q.minGroupSize, data }
 }
 
 export function expectedRetention(model: Model, q: Query) {
   const broken = new Set([...model.promises.values()].filter((p) => p.outcome === 'broken').map((p) => p.journeyId))
+  const period = answeredPeriod(q)
   const hires = [...model.journeys.values()]
-    .filter((j) => j.hired && j.startDate !== null && (!q.from || j.startDate >= q.from) && (!q.to || j.startDate <= q.to))
+    .filter((j) => j.hired && j.startDate !== null && (!period.from || j.startDate >= period.from) && (!period.to || j.startDate <= period.to))
     .map((j) => ({ ...j, journeyId: j.id }))
   const figures = (js: ModelJourney[]) => {
     const exits = js.filter((j) => j.exited)
     const early = exits.filter((j) => j.lastDay !== null && j.startDate !== null && j.lastDay < addDays(j.startDate, 365)).length
     return { hires: js.length, exits: exits.length, earlyExits: early, earlyExitRate: ratio(early, js.length, 4) }
   }
-  const data = grouped(hires, (j) => journeyKey(q.groupBy, j), q.minGroupSize, (js) => ({
-    ...figures(js),
-    withBrokenPromise: figures(js.filter((j) => broken.has(j.id))),
-    withoutBrokenPromise: figures(js.filter((j) => !broken.has(j.id))),
-  }))
-  return { groupBy: q.groupBy, from: q.from ?? null, to: q.to ?? null, minGroupSize: q.minGroupSize, data }
+  const data = grouped(model, hires, (j) => journeyKey(q.groupBy, j), q.minGroupSize, (js) => {
+    const splits = [js.filter((j) => broken.has(j.id)), js.filter((j) => !broken.has(j.id))]
+    const [withHidden, withoutHidden] = hiddenCells(splits.map((s) => peopleOf(model, s.map((j) => j.id))), q.minGroupSize)
+    const shown = (hidden: boolean | undefined, split: ModelJourney[] | undefined) => (hidden === false ? figures(split ?? []) : { suppressed: true })
+    return { ...figures(js), withBrokenPromise: shown(withHidden, splits[0]), withoutBrokenPromise: shown(withoutHidden, splits[1]) }
+  })
+  return { groupBy: q.groupBy, ...period, minGroupSize: q.minGroupSize, data }
 }

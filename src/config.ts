@@ -1,5 +1,6 @@
 // The service's configuration: read from the environment once, validated, typed. Tests build
 // their own Config with `loadConfig({...overrides})`; nothing else reads process.env.
+import { defaultTenantId, tenantOfKey } from './domain/keys.js'
 import Type, { type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import type { WorkLimits } from './store/database.js'
@@ -107,7 +108,13 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
     const messages = new Set(errors.map((e) => `${e.instancePath.slice(1) || 'environment'} ${e.message}`))
     throw new ConfigError(`invalid configuration: ${[...messages].join('; ')}`)
   }
-  return checkEnv.Parse(withDefaults)
+  const env = checkEnv.Parse(withDefaults)
+  // A key shaped jl_<tenant>_... is looked up in that tenant; the bootstrap key becomes the admin key of `default`.
+  const named = env.JOURNEY_BOOTSTRAP_KEY === undefined ? defaultTenantId : tenantOfKey(env.JOURNEY_BOOTSTRAP_KEY)
+  if (named !== defaultTenantId) {
+    throw new ConfigError(`invalid configuration: JOURNEY_BOOTSTRAP_KEY names tenant "${named}" (jl_${named}_...), but it becomes the admin key of tenant "${defaultTenantId}": use jl_${defaultTenantId}_<secret of 20+ characters>, or a key of another shape`)
+  }
+  return env
 }
 
 export function loadConfig(overrides: Partial<Config> = {}, source: Record<string, string | undefined> = process.env): Config {

@@ -37,3 +37,9 @@ t.test('work limits and request timeouts: defaults, the environment, and bounds'
     t.throws(() => loadConfig({}, env), { constructor: ConfigError, message: new RegExp(Object.keys(env)[0] ?? '') }, JSON.stringify(env))
   }
 })
+
+t.test('a bootstrap key shaped for another tenant is refused by name, not stored where it never works', async (t) => {
+  t.throws(() => loadConfig({}, { JOURNEY_BOOTSTRAP_KEY: `jl_acme_${'x'.repeat(30)}` }), /JOURNEY_BOOTSTRAP_KEY names tenant "acme"/)
+  t.equal(loadConfig({}, { JOURNEY_BOOTSTRAP_KEY: `jl_default_${'x'.repeat(30)}` }).bootstrapKey, `jl_default_${'x'.repeat(30)}`)
+  t.equal(loadConfig({}, { JOURNEY_BOOTSTRAP_KEY: 'an-operator-chosen-secret-of-any-shape' }).bootstrapKey, 'an-operator-chosen-secret-of-any-shape', 'another shape belongs to default')
+})

@@ -287,7 +287,7 @@ export function inSystem<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
 /**
  * Sends the scope with the work's first statement instead of a round trip of its own: a
  * transaction's statements run in the order they were sent, so the scope is set before anything
- * reads. SET LOCAL, not set_config(): Citus propagates SET LOCAL to its workers, never set_config.
+ * reads. SET LOCAL: Citus propagates it to its workers (it never propagates the setting function).
  */
 async function scoped<T>(tx: Tx, settings: readonly string[], work: (tx: Tx) => Promise<T>): Promise<T> {
   const [, result] = await Promise.all([tx.script(settings.join('; ')), work(tx)])

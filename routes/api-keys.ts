@@ -53,7 +53,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async (request) => {
     const { tenantId } = principalOf(request)
-    return { data: await inTenant(app.db, tenantId, (tx) => listApiKeys(tx)), nextCursor: null }
+    return { data: await inTenant(app.db, tenantId, (tx) => listApiKeys(tx, tenantId)), nextCursor: null }
   })
 
   app.delete('/v1/api-keys/:id', {
@@ -67,7 +67,7 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const { tenantId, keyId } = principalOf(request)
     const revoked = await inTenant(app.db, tenantId, async (tx) => {
-      const done = await revokeApiKey(tx, request.params.id)
+      const done = await revokeApiKey(tx, tenantId, request.params.id)
       if (done) await writeAudit(tx, tenantId, { actor: keyId, action: 'api-key.revoked', targetType: 'api-key', targetId: request.params.id })
       return done
     })

@@ -29,7 +29,7 @@ function out(line: string) {
 }
 
 async function withDatabase<T>(config: Config, work: (database: Database) => Promise<T>): Promise<T> {
-  const options = { databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: 2 }
+  const options = { databaseUrl: config.databaseUrl, migrationDatabaseUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, poolSize: 2 }
   const database = await openDatabase(options)
   try {
     await migrateDatabase(database, options)

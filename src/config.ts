@@ -10,6 +10,7 @@ const EnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
   HOST: Type.String({ default: '127.0.0.1' }),
   DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
+  MIGRATION_DATABASE_URL: Type.Optional(Type.String({ minLength: 1 })),
   DATA_DIR: Type.String({ default: './data' }),
   DB_POOL_SIZE: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
@@ -50,6 +51,11 @@ export interface Config {
   host: string
   /** postgres.js connection URL; absent means the embedded PGlite in `dataDir`. */
   databaseUrl?: string
+  /**
+   * The login that owns the tables, for migrations and maintenance (VACUUM, ANALYZE); default
+   * databaseUrl. The service's own sessions run as journey_app whatever login they use.
+   */
+  migrationDatabaseUrl?: string
   /** PGlite data directory; 'memory://' keeps it in memory (tests). */
   dataDir: string
   dbPoolSize: number
@@ -123,6 +129,7 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
     port: env.PORT,
     host: env.HOST,
     databaseUrl: env.DATABASE_URL,
+    migrationDatabaseUrl: env.MIGRATION_DATABASE_URL,
     dataDir: env.DATA_DIR,
     dbPoolSize: env.DB_POOL_SIZE,
     logLevel: env.LOG_LEVEL,

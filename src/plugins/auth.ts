@@ -44,7 +44,7 @@ async function authPlugin(app: FastifyInstance) {
     const hit = cache.get(cacheKey)
     if (hit && hit.expires > Date.now()) return hit.principal
     const tenantId = tenantOfKey(key)
-    const row = await inTenant(app.db, tenantId, (tx) => findApiKey(tx, key), { oneRoundTrip: true })
+    const row = await inTenant(app.db, tenantId, (tx) => findApiKey(tx, tenantId, key), { oneRoundTrip: true })
     const principal = row ? { tenantId, keyId: row.id, scopes: row.scopes } : null
     if (cache.size >= cacheMax) cache.clear()
     cache.set(cacheKey, { principal, expires: Date.now() + cacheTtlMs })

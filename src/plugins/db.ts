@@ -35,7 +35,7 @@ export async function bootstrapTenant(db: Db, config: Config): Promise<void> {
 
 async function dbPlugin(app: FastifyInstance, options: { config: Config }) {
   const { config } = options
-  const dbOptions = { databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, limits: config.workLimits }
+  const dbOptions = { databaseUrl: config.databaseUrl, migrationDatabaseUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, limits: config.workLimits }
   const database = await openDatabase(dbOptions)
   try {
     await migrateDatabase(database, dbOptions)
@@ -51,7 +51,7 @@ async function dbPlugin(app: FastifyInstance, options: { config: Config }) {
   // one every ten minutes (a second or two on a large embedded ledger; PostgreSQL does its own).
   let analyzer: NodeJS.Timeout | undefined
   if (database.db.kind === 'pglite') {
-    const analyze = () => execute(database.db, sql`analyze`).catch((err: unknown) => app.log.warn({ err }, 'ANALYZE failed'))
+    const analyze = () => database.db.maintain('analyze').catch((err: unknown) => app.log.warn({ err }, 'ANALYZE failed'))
     await analyze()
     analyzer = setInterval(() => void analyze(), 10 * 60 * 1000)
     analyzer.unref()

@@ -86,7 +86,7 @@ export async function promiseAnalytics(tx: Queryable, tenantId: string, q: Analy
           ((extract(epoch from closed_at) - extract(epoch from made_time)) * 1000)::float8 as ms_to_close
         from promises where tenant_id = ${tenantId} ${sql.join(period, sql` `)}
       ) p
-      left join journeys j on j.tenant_id = p.tenant_id and j.id = p.journey_id
+      left join journeys j on j.tenant_id = ${tenantId} and j.id = p.journey_id
       group by 1
     ) g
     order by "group" collate "C"`)
@@ -122,7 +122,7 @@ export async function retentionAnalytics(tx: Queryable, tenantId: string, q: Ana
         b.journey_id is not null as broken,
         j.exited_at is not null as exited,
         j.exited_at is not null and j.last_day < j.start_date + 365 as early
-      from journeys j left join broken b on b.journey_id = j.id
+      from journeys j left join broken b on b.journey_id = j.id and j.tenant_id = ${tenantId}
       where j.tenant_id = ${tenantId} and j.hired_at is not null ${sql.join(period, sql` `)}
     )
     select "group", people, "bPeople", "nPeople",

@@ -20,6 +20,11 @@ export interface Queryable { readonly run: Runner }
 export interface Tx extends Queryable {
   readonly inTransaction: true
   /**
+   * Runs parameterless statements (`;`-separated) unprepared, in order with the others: the
+   * transaction's scope (SET LOCAL), which varies by tenant and so must not be kept as a prepared statement.
+   */
+  script(text: string): Promise<void>
+  /**
    * The work has sent its last statement: COMMIT goes out right behind it instead of a round trip
    * after the answers, which the work may still await. One that fails fails the transaction (the
    * database turns the COMMIT of a failed transaction into a ROLLBACK), so nothing after this
@@ -51,6 +56,11 @@ const sentAfterAll = () => new Error('a statement was sent after the transaction
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres'
   readonly limits?: WorkLimits
+  /**
+   * Runs VACUUM or ANALYZE as the owner of the tables (the migrating role), outside any transaction:
+   * the service's own roles own nothing, and PostgreSQL skips tables a role does not own.
+   */
+  maintain(statement: string): Promise<void>
   /** Commits what the work did, or rolls it back when the work throws. */
   transaction<T>(work: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>
 }
@@ -66,6 +76,8 @@ export const migrationsFolder = fileURLToPath(new URL('../../db/migrations', imp
 
 export interface DatabaseOptions {
   databaseUrl?: string
+  /** The owner's login for migrations and maintenance; default databaseUrl. */
+  migrationDatabaseUrl?: string
   dataDir: string
   poolSize: number
   limits?: WorkLimits
@@ -94,7 +106,9 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     connect_timeout: 2,
     // An acknowledged event must survive a database crash, whatever the server's default:
     // with synchronous_commit off, a commit is answered before its WAL is written.
-    connection: { application_name: 'journey-ledger', synchronous_commit: 'on' },
+    // Every session starts as journey_app, which owns nothing and bypasses no policy: a statement
+    // outside a tenant's transaction sees no tenant's rows (fail closed).
+    connection: { application_name: 'journey-ledger', synchronous_commit: 'on', role: appRole },
     // int8 as a JavaScript number, as PGlite returns it: positions and counts stay below 2^53.
     types: { int8: { to: 20, from: [20], serialize: (n: number) => String(n), parse: (s: string) => Number(s) } },
   })
@@ -113,6 +127,14 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
     kind: 'postgres',
     limits: options.limits,
     run: runOn(client),
+    maintain: async (statement) => {
+      const owner = postgres(options.migrationDatabaseUrl ?? url, { max: 1, onnotice: () => {} })
+      try {
+        await owner.unsafe(statement)
+      } finally {
+        await owner.end({ timeout: 5 })
+      }
+    },
     // postgres.js's begin, not a reserved connection: begin also fails the transaction when its
     // connection closes, which a reserved connection does not (requests hung while the database
     // was down, in tests/faults/database-down). BEGIN takes a round trip alone: begin awaits it.
@@ -127,7 +149,16 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
           sending = false
           resolve()
         }
-        result = work({ inTransaction: true, sentAll, run: (text, params) => (sending ? run(text, params) : Promise.reject(sentAfterAll())) })
+        result = work({
+          inTransaction: true,
+          sentAll,
+          run: (text, params) => (sending ? run(text, params) : Promise.reject(sentAfterAll())),
+          // No parameters: postgres.js sends it as a simple query, unprepared, pipelined with the rest.
+          script: async (text) => {
+            if (!sending) throw sentAfterAll()
+            await connection.unsafe(text).execute()
+          },
+        })
         if (options?.oneRoundTrip) sentAll()
         result.then(() => resolve(), (error: unknown) => {
           sending = false
@@ -155,6 +186,12 @@ async function openPGlite(options: DatabaseOptions): Promise<Database> {
     kind: 'pglite',
     limits: options.limits,
     run: async (text, params) => (await client.query<Row>(text, params, config)).rows,
+    // One session: it is the owner's for this statement alone. The three are queued at once, so no
+    // other statement comes between them (PGlite runs its queue in order); VACUUM refuses a transaction.
+    maintain: async (statement) => {
+      const steps = await Promise.allSettled([client.exec('set role none'), client.exec(statement), client.exec(`set role ${appRole}`)])
+      for (const step of steps) if (step.status === 'rejected') throw step.reason
+    },
     // No network, so nothing to pipeline; statements after sentAll are refused here too, so tests on
     // PGlite catch a work that would misuse it on PostgreSQL.
     transaction: (work, options) => client.transaction((tx) => {
@@ -165,6 +202,10 @@ async function openPGlite(options: DatabaseOptions): Promise<Database> {
         run: async (text, params) => {
           if (!sending) throw sentAfterAll()
           return (await tx.query<Row>(text, params, config)).rows
+        },
+        script: async (text) => {
+          if (!sending) throw sentAfterAll()
+          await tx.exec(text)
         },
       })
       if (options?.oneRoundTrip) sending = false
@@ -179,11 +220,14 @@ export async function migrateDatabase(database: Database, options: DatabaseOptio
   if (!options.databaseUrl) {
     if (!database.pglite) throw new Error('expected the PGlite client')
     const [{ drizzle }, { migrate }] = await Promise.all([import('drizzle-orm/pglite'), import('drizzle-orm/pglite/migrator')])
+    // The embedded database has one session: it migrates as the owner, then serves as journey_app.
+    await database.pglite.exec('set role none')
     await migrate(drizzle({ client: database.pglite }), { migrationsFolder })
+    await database.pglite.exec(`set role ${appRole}`)
     return
   }
-  // One dedicated connection, so the lock and the migration share a session.
-  const client = postgres(options.databaseUrl, { max: 1, onnotice: () => {} })
+  // One dedicated connection as the owner, so the lock and the migration share a session.
+  const client = postgres(options.migrationDatabaseUrl ?? options.databaseUrl, { max: 1, onnotice: () => {} })
   try {
     await client`select pg_advisory_lock(7215548301)`
     await migratePostgres(drizzlePostgres({ client }), { migrationsFolder })
@@ -224,30 +268,43 @@ export async function queryOne<T>(q: Queryable, statement: SQL): Promise<T | und
   return rows[0]
 }
 
+/** The role of tenant work: row-level security confines it to the tenant in app.tenant_id. */
+export const appRole = 'journey_app'
+/** The role of system work across tenants: a policy of its own on the few tables it must reach. */
+export const systemRole = 'journey_system'
+
 /**
- * A transaction scoped to one tenant: row-level security applies (journey_app role) and every
- * policy reads app.tenant_id, so a query that forgets its tenant filter still sees only this tenant.
+ * A transaction scoped to one tenant: it runs as journey_app and every policy reads app.tenant_id,
+ * so a query that forgets its tenant filter still sees only this tenant.
  */
 export function inTenant<T>(db: Db, tenantId: string, work: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T> {
-  return db.transaction(async (tx) => {
-    // Sent with the work's first statement instead of a round trip of its own: a transaction's
-    // statements run in the order they were sent, so the scope is set before anything reads.
-    const [, result] = await Promise.all([
-      execute(tx, sql`select set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'journey_app', true)${limitsOf(db.limits, options?.long)}`),
-      work(tx),
-    ])
-    return result
-  }, options)
+  return db.transaction((tx) => scoped(tx, [`set local role ${appRole}`, `set local app.tenant_id = ${quoteLiteral(tenantId)}`, ...limitsOf(db.limits, options?.long)], work), options)
 }
 
-/** The transaction's time limits, as more columns of the statement that scopes it. */
-function limitsOf(limits: WorkLimits | undefined, long = false): SQL {
-  if (!limits) return sql``
-  const statementMs = long ? limits.longStatementMs : limits.statementMs
-  return sql`, set_config('statement_timeout', ${String(statementMs)}, true), set_config('idle_in_transaction_session_timeout', ${String(limits.idleInTransactionMs)}, true)`
-}
-
-/** A transaction for system work across tenants (bootstrap, rebuild, workers); runs as the owning role. */
+/** A transaction for system work across tenants (tenant lists, bootstrap, sweeps); runs as journey_system. */
 export function inSystem<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.transaction(work)
+  return db.transaction((tx) => scoped(tx, [`set local role ${systemRole}`], work))
+}
+
+/**
+ * Sends the scope with the work's first statement instead of a round trip of its own: a
+ * transaction's statements run in the order they were sent, so the scope is set before anything
+ * reads. SET LOCAL: Citus propagates it to its workers (it never propagates the setting function).
+ */
+async function scoped<T>(tx: Tx, settings: readonly string[], work: (tx: Tx) => Promise<T>): Promise<T> {
+  const [, result] = await Promise.all([tx.script(settings.join('; ')), work(tx)])
+  return result
+}
+
+/** The transaction's time limits (request work only; tools such as the CLI run without). */
+function limitsOf(limits: WorkLimits | undefined, long = false): string[] {
+  if (!limits) return []
+  const statementMs = long ? limits.longStatementMs : limits.statementMs
+  return [`set local statement_timeout = ${Math.trunc(statementMs)}`, `set local idle_in_transaction_session_timeout = ${Math.trunc(limits.idleInTransactionMs)}`]
+}
+
+/** A string as an SQL literal, safe whatever standard_conforming_strings says. */
+export function quoteLiteral(value: string): string {
+  const quoted = `'${value.replaceAll("'", "''")}'`
+  return value.includes('\\') ? `E${quoted.replaceAll('\\', '\\\\')}` : quoted
 }

@@ -31,26 +31,26 @@ export type CountedJourneyRow = JourneyRow & { promiseCounts: PromiseCounts }
 const noPromises: PromiseCounts = { open: 0, due: 0, overdue: 0, kept: 0, broken: 0, renegotiated: 0, withdrawn: 0 }
 
 /** The counts as one jsonb column of the journey's own row, so a journey and its counts are one statement. */
-function promiseCountsColumn(today: string): SQL {
+function promiseCountsColumn(tenantId: string, today: string): SQL {
   return sql`(select coalesce(jsonb_object_agg(status, n), '{}'::jsonb) from (
     select ${statusSql(today)} as status, count(*)::int as n from promises p
-    where p.tenant_id = journeys.tenant_id and p.journey_id = journeys.id group by 1) c) as "promiseCounts"`
+    where p.tenant_id = ${tenantId} and p.journey_id = journeys.id group by 1) c) as "promiseCounts"`
 }
 
 /** Journeys matching `where`, each with its promise counts as of `today` (what is due or overdue depends on it), in one statement. */
-async function countedJourneys(tx: Queryable, today: string, where: SQL, orderAndLimit: SQL): Promise<CountedJourneyRow[]> {
+async function countedJourneys(tx: Queryable, tenantId: string, today: string, conditions: readonly SQL[], orderAndLimit: SQL): Promise<CountedJourneyRow[]> {
   const rows = await query<JourneyRow & { promiseCounts: Partial<PromiseCounts> }>(tx, sql`
-    select ${journeyColumns}, ${promiseCountsColumn(today)} from journeys where ${where} ${orderAndLimit}`)
+    select ${journeyColumns}, ${promiseCountsColumn(tenantId, today)} from journeys where ${sql.join([sql`tenant_id = ${tenantId}`, ...conditions], sql` and `)} ${orderAndLimit}`)
   return rows.map((row) => Object.assign(row, { promiseCounts: { ...noPromises, ...row.promiseCounts } }))
 }
 
 export async function readCountedJourney(tx: Queryable, tenantId: string, id: string, today: string): Promise<CountedJourneyRow | undefined> {
-  return (await countedJourneys(tx, today, sql`tenant_id = ${tenantId} and id = ${id}`, sql``))[0]
+  return (await countedJourneys(tx, tenantId, today, [sql`id = ${id}`], sql``))[0]
 }
 
 /** These journeys (those that exist), oldest first. */
 export function readCountedJourneys(tx: Queryable, tenantId: string, ids: readonly string[], today: string): Promise<CountedJourneyRow[]> {
-  return countedJourneys(tx, today, sql`tenant_id = ${tenantId} and id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`, sql`order by created_at, id`)
+  return countedJourneys(tx, tenantId, today, [sql`id in (select jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`], sql`order by created_at, id`)
 }
 
 export interface JourneyFilter {
@@ -79,7 +79,7 @@ export function signalCondition(name: SignalName, now: Date): SQL {
 }
 
 export function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter): Promise<CountedJourneyRow[]> {
-  const where: SQL[] = [sql`tenant_id = ${tenantId}`]
+  const where: SQL[] = []
   if (f.stage) where.push(stageCondition(f.stage, f.today))
   if (f.department !== undefined) where.push(sql`department = ${f.department}`)
   if (f.vacancyId !== undefined) where.push(sql`vacancy_id = ${f.vacancyId}`)
@@ -87,5 +87,5 @@ export function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter):
   if (f.manager !== undefined) where.push(sql`manager = ${f.manager}`)
   if (f.afterId !== undefined) where.push(sql`id > ${f.afterId}`)
   if (f.signal) where.push(signalCondition(f.signal, f.now))
-  return countedJourneys(tx, f.today, sql.join(where, sql` and `), sql`order by id limit ${f.limit}`)
+  return countedJourneys(tx, tenantId, f.today, where, sql`order by id limit ${f.limit}`)
 }

@@ -134,9 +134,9 @@ type SealedPromiseRow = Omit<PromiseRow, 'text' | 'erased'> & {
 
 // The words live in the ledger, sealed: join the event that holds them and its person's key, so a
 // page is one statement.
-const withText = sql`promises p
-  left join events t on t.tenant_id = p.tenant_id and t.source = p.text_source and t.id = p.text_event_id
-  left join person_keys k on k.tenant_id = t.tenant_id and k.person_ref = t.person_ref`
+const withText = (tenantId: string) => sql`promises p
+  left join events t on t.tenant_id = ${tenantId} and t.source = p.text_source and t.id = p.text_event_id
+  left join person_keys k on k.tenant_id = ${tenantId} and k.person_ref = t.person_ref`
 
 function promiseColumns(today: string): SQL {
   return sql`p.id, journey_id as "journeyId", category, t.data ->> 'text' as "clearText", t.sealed, k.person_id as "personId", k.wrapped_key as "wrappedKey",
@@ -163,7 +163,7 @@ function openTexts(keyring: Keyring, tenantId: string, rows: SealedPromiseRow[])
 }
 
 export async function readPromise(tx: Queryable, keyring: Keyring, tenantId: string, id: string, today: string): Promise<PromiseRow | undefined> {
-  const rows = await query<SealedPromiseRow>(tx, sql`select ${promiseColumns(today)} from ${withText} where p.tenant_id = ${tenantId} and p.id = ${id}`)
+  const rows = await query<SealedPromiseRow>(tx, sql`select ${promiseColumns(today)} from ${withText(tenantId)} where p.tenant_id = ${tenantId} and p.id = ${id}`)
   return openTexts(keyring, tenantId, rows)[0]
 }
 
@@ -188,6 +188,6 @@ export async function listPromises(tx: Queryable, keyring: Keyring, tenantId: st
   if (f.dueBefore !== undefined) where.push(sql`due_key < ${f.dueBefore}::date`)
   if (f.after) where.push(sql`(due_key, p.id) > (${f.after.dueKey}::date, ${f.after.id})`)
   const rows = await query<SealedPromiseRow>(tx, sql`
-    select ${promiseColumns(f.today)} from ${withText} where ${sql.join(where, sql` and `)} order by due_key, p.id limit ${f.limit}`)
+    select ${promiseColumns(f.today)} from ${withText(tenantId)} where ${sql.join(where, sql` and `)} order by due_key, p.id limit ${f.limit}`)
   return openTexts(keyring, tenantId, rows)
 }

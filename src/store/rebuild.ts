@@ -39,9 +39,9 @@ export async function rebuildProjections(db: Db, options: { tenantId?: string; o
     }
     // Rows no stream stands behind (there should be none) go too, so the result is the ledger's alone.
     await inTenant(db, tenantId, async (tx) => {
-      await execute(tx, sql`delete from journeys j where tenant_id = ${tenantId} and not exists (select 1 from streams s where s.tenant_id = j.tenant_id and s.kind = 'journey' and s.id = j.id and s.version > 0)`)
-      await execute(tx, sql`delete from promises p where tenant_id = ${tenantId} and not exists (select 1 from journeys j where j.tenant_id = p.tenant_id and j.id = p.journey_id)`)
-      await execute(tx, sql`delete from vacancies v where tenant_id = ${tenantId} and not exists (select 1 from streams s where s.tenant_id = v.tenant_id and s.kind = 'vacancy' and s.id = v.id and s.version > 0)`)
+      await execute(tx, sql`delete from journeys j where tenant_id = ${tenantId} and not exists (select 1 from streams s where s.tenant_id = ${tenantId} and s.kind = 'journey' and s.id = j.id and s.version > 0)`)
+      await execute(tx, sql`delete from promises p where tenant_id = ${tenantId} and not exists (select 1 from journeys j where j.tenant_id = ${tenantId} and j.id = p.journey_id)`)
+      await execute(tx, sql`delete from vacancies v where tenant_id = ${tenantId} and not exists (select 1 from streams s where s.tenant_id = ${tenantId} and s.kind = 'vacancy' and s.id = v.id and s.version > 0)`)
     })
   }
   report.ms = Date.now() - started

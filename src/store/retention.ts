@@ -18,7 +18,7 @@ export async function sweepRetention(db: Db, months: number, now: Date, options:
     persons += await inTenant(db, tenantId, async (tx) => {
       const due = await query<{ personRef: string }>(tx, sql`
         select k.person_ref as "personRef" from journeys j
-        join person_keys k on k.tenant_id = j.tenant_id and k.person_ref = j.person_ref and k.wrapped_key is not null
+        join person_keys k on k.tenant_id = ${tenantId} and k.person_ref = j.person_ref and k.wrapped_key is not null
         where j.tenant_id = ${tenantId}
         group by k.person_ref
         having bool_and(j.stage in ('exited', 'closed'))

@@ -4,7 +4,7 @@
 import { sql } from 'drizzle-orm'
 import { parseEvents } from '../domain/cloudevent.js'
 import { generatePopulation, populationBatches } from '../domain/population.js'
-import { execute, inSystem, inTenant, queryOne, type Db } from './database.js'
+import { inTenant, queryOne, type Db } from './database.js'
 import { recordEvents } from './record-events.js'
 import type { Keyring } from './keyring.js'
 
@@ -37,14 +37,14 @@ export async function seedPopulation(db: Db, keyring: Keyring, options: SeedOpti
     // The tenant grows faster than autovacuum re-analyzes (and PGlite has none): without fresh
     // statistics the planner takes it for a few rows and scans it. At 5 000 events, then at each doubling.
     if (report.events >= analyzeAt) {
-      await inSystem(db, (tx) => execute(tx, sql`analyze events, streams, journeys, promises, person_keys`))
+      await db.maintain('analyze events, streams, journeys, promises, person_keys')
       analyzeAt *= 2
     }
   }
   // A bulk load leaves every new row to be checked against the commit log on first read and the
   // visibility map empty, and autovacuum then works through it while the first readers come: the
   // bench's first run after a seed ran 10-40 % slower. VACUUM settles it now, outside a transaction.
-  await execute(db, sql`vacuum (analyze) events, streams, journeys, promises, person_keys`)
+  await db.maintain('vacuum (analyze) events, streams, journeys, promises, person_keys')
   report.ms = Date.now() - started
   return report
 }

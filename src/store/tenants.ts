@@ -25,17 +25,17 @@ function textArray(values: readonly string[]) {
   return sql`array[${sql.join(values.map((v) => sql`${v}`), sql`, `)}]::text[]`
 }
 
-export async function findApiKey(tx: Queryable, key: string): Promise<{ id: string; scopes: string[] } | undefined> {
-  return queryOne(tx, sql`select id, scopes from api_keys where key_hash = ${hashKey(key)} and revoked_at is null`)
+export async function findApiKey(tx: Queryable, tenantId: string, key: string): Promise<{ id: string; scopes: string[] } | undefined> {
+  return queryOne(tx, sql`select id, scopes from api_keys where tenant_id = ${tenantId} and key_hash = ${hashKey(key)} and revoked_at is null`)
 }
 
-export function listApiKeys(tx: Queryable): Promise<ApiKeyView[]> {
-  return query(tx, sql`select id, name, scopes, jl_iso(created_at) as "createdAt" from api_keys where revoked_at is null order by created_at, id`)
+export function listApiKeys(tx: Queryable, tenantId: string): Promise<ApiKeyView[]> {
+  return query(tx, sql`select id, name, scopes, jl_iso(created_at) as "createdAt" from api_keys where tenant_id = ${tenantId} and revoked_at is null order by created_at, id`)
 }
 
 /** Revokes a key; false when there is no such live key in this tenant. */
-export async function revokeApiKey(tx: Queryable, id: string): Promise<boolean> {
-  const rows = await query(tx, sql`update api_keys set revoked_at = now() where id = ${id} and revoked_at is null returning id`)
+export async function revokeApiKey(tx: Queryable, tenantId: string, id: string): Promise<boolean> {
+  const rows = await query(tx, sql`update api_keys set revoked_at = now() where tenant_id = ${tenantId} and id = ${id} and revoked_at is null returning id`)
   return rows.length > 0
 }
 
@@ -50,7 +50,7 @@ export async function createTenant(db: Db, name: string, options: { id?: string;
     if (!tenant) throw conflict('tenant-exists', 'Tenant exists', `a tenant with id ${tenantId} exists already`)
     const created = await createApiKey(tx, tenantId, 'admin', ['admin'])
     if (options.adminKey) {
-      await execute(tx, sql`update api_keys set key_hash = ${hashKey(options.adminKey)} where id = ${created.id}`)
+      await execute(tx, sql`update api_keys set key_hash = ${hashKey(options.adminKey)} where tenant_id = ${tenantId} and id = ${created.id}`)
     }
     const actor = options.actor ?? 'system'
     await writeAudit(tx, tenantId, { actor, action: 'tenant.created', targetType: 'tenant', targetId: tenantId })

@@ -11,9 +11,8 @@ import { appendFileSync } from 'node:fs'
 import type { HTTPMethods, LightMyRequestResponse } from 'fastify'
 import { sql } from 'drizzle-orm'
 import { eventTypes } from '../../src/domain/catalogue.js'
-import { query } from '../../src/store/database.js'
 import { buildTestApp } from '../helpers/app.js'
-import { problemDefects, suiteSeed } from '../helpers/faults.js'
+import { look, problemDefects, suiteSeed } from '../helpers/faults.js'
 import {
   OpenApi, applyBreakage, brokenQueryValues, brokenStrings, documentBreakages, pointsOf, validInstance, type Json, type Operation, type Schema,
 } from '../helpers/openapi-fuzz.js'
@@ -194,7 +193,7 @@ t.test('fuzzing every operation of the OpenAPI document', async (t) => {
   for (const op of operations) allPaths.set(op.path, (allPaths.get(op.path) ?? new Set()).add(op.method))
 
   const counts = async () => {
-    const rows = await query<{ events: number; keys: number; tenants: number }>(ctx.app.db, sql`
+    const rows = await look<{ events: number; keys: number; tenants: number }>(ctx.app.db, sql`
       select (select count(*)::int from events where tenant_id = ${ctx.tenantId}) as events,
              (select count(*)::int from api_keys where tenant_id = ${ctx.tenantId} and revoked_at is null) as keys,
              (select count(*)::int from tenants) as tenants`)
@@ -267,7 +266,7 @@ t.test('events at the edges of what the schemas allow', async (t) => {
   )
   const events = fc.record({ personId: key, channel: text(200).filter((s) => s.length >= 1), notes: text(10_000), time, n: fc.nat() })
   let sent = 0
-  const counts = async () => (await query<{ n: number }>(ctx.app.db, sql`select count(*)::int as n from events where tenant_id = ${ctx.tenantId}`))[0]?.n ?? -1
+  const counts = async () => (await look<{ n: number }>(ctx.app.db, sql`select count(*)::int as n from events where tenant_id = ${ctx.tenantId}`))[0]?.n ?? -1
   const property = fc.asyncProperty(events, async (e) => {
     sent += 1
     const subject = `edge-${seed}-${sent}`

@@ -5,9 +5,9 @@
 import t from 'tap'
 import { sql } from 'drizzle-orm'
 import { scopes } from '../../src/domain/keys.js'
-import { query, type Db } from '../../src/store/database.js'
+import type { Db } from '../../src/store/database.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
-import { problemDefects } from '../helpers/faults.js'
+import { look, problemDefects } from '../helpers/faults.js'
 import { OpenApi, validInstance, type Operation } from '../helpers/openapi-fuzz.js'
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -16,12 +16,12 @@ const methodOf = (name: string) => httpMethods.find((m) => m === name) ?? 'GET'
 
 /** Every row of every table that has a tenant_id, for one tenant: "nothing changed" means this is equal. */
 async function tenantState(db: Db, tenantId: string): Promise<Record<string, string[]>> {
-  const tables = await query<{ table: string }>(db, sql`
+  const tables = await look<{ table: string }>(db, sql`
     select table_name as table from information_schema.columns
     where table_schema = 'public' and column_name = 'tenant_id' order by table_name`)
   const out: Record<string, string[]> = {}
   for (const { table } of tables) {
-    const rows = await query<{ row: string }>(db, sql`select to_jsonb(t)::text as row from ${sql.identifier(table)} t where tenant_id = ${tenantId}`)
+    const rows = await look<{ row: string }>(db, sql`select to_jsonb(t)::text as row from ${sql.identifier(table)} t where tenant_id = ${tenantId}`)
     out[table] = rows.map((r) => r.row).sort()
   }
   return out

@@ -6,10 +6,9 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { sql } from 'drizzle-orm'
-import { query } from '../../src/store/database.js'
 import { rebuildProjections } from '../../src/store/rebuild.js'
 import {
-  brokenStreams, call, createTenantVia, duplicateEvents, ledgerOf, openTestDatabase, postgresUrl, problemDefects,
+  brokenStreams, call, createTenantVia, duplicateEvents, ledgerOf, look, openTestDatabase, postgresUrl, problemDefects,
   projectionSnapshot, seededRandom, startService, suiteSeed, type Answer,
 } from '../helpers/faults.js'
 import { firstResult } from '../helpers/load.js'
@@ -137,7 +136,7 @@ if (!databaseUrl) {
     t.same(refusedButStored.map((w) => w.id), [], 'no refused write was stored')
     t.equal(ledger.length, journeys.length + created.length + twins.length, 'the ledger holds the openings, the accepted writes and one copy of each twin')
 
-    const versions = await query<{ id: string; version: number }>(db, sql`
+    const versions = await look<{ id: string; version: number }>(db, sql`
       select j.id, j.version from journeys j where j.tenant_id = ${tenant.tenantId} order by j.id`)
     const streamLength = new Map<string, number>()
     for (const row of ledger) streamLength.set(row.subject, Math.max(streamLength.get(row.subject) ?? 0, row.version))

@@ -5,8 +5,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { sql } from 'drizzle-orm'
+import { sql, type SQL } from 'drizzle-orm'
 import { openDatabase, query, type Database, type Db } from '../../src/store/database.js'
+import { asOwner } from './owner.js'
 import { testConfig } from './app.js'
 import { serviceNodeFlags } from '../../scripts/start-command.js'
 
@@ -284,7 +285,7 @@ export async function createTenantVia(service: Service, label: string): Promise<
 
 // ---------------------------------------------------------------- the ledger and projections in SQL
 
-/** A direct connection for the test's own checks (the owning role: no row-level security). */
+/** A direct connection for the test's own checks (read through `look`, past row-level security). */
 export async function openTestDatabase(t: Tap, databaseUrl: string): Promise<Database> {
   const database = await openDatabase({ databaseUrl, dataDir: 'memory://', poolSize: 3 })
   t.teardown(() => database.close())
@@ -293,14 +294,19 @@ export async function openTestDatabase(t: Tap, databaseUrl: string): Promise<Dat
 
 export interface StoredEventRow { source: string; id: string; subject: string; streamKind: string; version: number; position: number; type: string }
 
+/** A statement of the test's own checks, past row-level security (see asOwner). */
+export function look<T>(db: Db, statement: SQL): Promise<T[]> {
+  return asOwner(db, (tx) => query<T>(tx, statement))
+}
+
 export function ledgerOf(db: Db, tenantId: string): Promise<StoredEventRow[]> {
-  return query<StoredEventRow>(db, sql`
+  return look<StoredEventRow>(db, sql`
     select source, id, subject, stream_kind as "streamKind", version, position, type from events
     where tenant_id = ${tenantId} order by position`)
 }
 
 export async function countEvents(db: Db, tenantId: string): Promise<number> {
-  const rows = await query<{ n: number }>(db, sql`select count(*)::int as n from events where tenant_id = ${tenantId}`)
+  const rows = await look<{ n: number }>(db, sql`select count(*)::int as n from events where tenant_id = ${tenantId}`)
   return rows[0]?.n ?? 0
 }
 
@@ -313,9 +319,9 @@ const projectionTables = ['journeys', 'promises', 'vacancies']
 export async function projectionSnapshot(db: Db, tenantId: string): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {}
   for (const table of projectionTables) {
-    const exists = await query<{ present: boolean }>(db, sql`select to_regclass(${`public.${table}`}) is not null as present`)
+    const exists = await look<{ present: boolean }>(db, sql`select to_regclass(${`public.${table}`}) is not null as present`)
     if (!exists[0]?.present) continue
-    const rows = await query<{ row: unknown }>(db, sql`
+    const rows = await look<{ row: unknown }>(db, sql`
       select to_jsonb(p) as row from ${sql.identifier(table)} p where tenant_id = ${tenantId} order by id`)
     out[table] = rows.map((r) => r.row)
   }
@@ -324,7 +330,7 @@ export async function projectionSnapshot(db: Db, tenantId: string): Promise<Reco
 
 /** The stream versions of a tenant that are not 1..n without gaps or repeats (empty: all are). */
 export async function brokenStreams(db: Db, tenantId: string): Promise<unknown[]> {
-  return query(db, sql`
+  return look(db, sql`
     select stream_kind, subject, count(*)::int as events, count(distinct version)::int as versions, max(version) as max_version
     from events where tenant_id = ${tenantId}
     group by stream_kind, subject
@@ -333,7 +339,7 @@ export async function brokenStreams(db: Db, tenantId: string): Promise<unknown[]
 
 /** source + id pairs stored more than once (the unique index should make this impossible). */
 export async function duplicateEvents(db: Db, tenantId: string): Promise<unknown[]> {
-  return query(db, sql`
+  return look(db, sql`
     select source, id, count(*)::int as copies from events where tenant_id = ${tenantId}
     group by source, id having count(*) > 1`)
 }

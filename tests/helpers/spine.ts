@@ -3,7 +3,8 @@
 import { sql } from 'drizzle-orm'
 import type { LightMyRequestResponse } from 'fastify'
 import type { Extra } from 'tap'
-import { inSystem, queryOne } from '../../src/store/database.js'
+import { queryOne } from '../../src/store/database.js'
+import { asOwner } from './owner.js'
 import type { TestApp } from './app.js'
 import type { AppendResult } from '../../src/store/record-events.js'
 
@@ -126,7 +127,7 @@ export async function readWholeFeed(app: TestApp, options: { after?: string | nu
  */
 export async function feedCaughtUp(app: TestApp): Promise<void> {
   for (let attempt = 0; attempt < 500; attempt++) {
-    const row = await inSystem(app.app.db, (tx) => queryOne<{ behind: boolean }>(tx, sql`
+    const row = await asOwner(app.app.db, (tx) => queryOne<{ behind: boolean }>(tx, sql`
       select exists (select 1 from events where tenant_id = ${app.tenantId} and tx_id >= pg_snapshot_xmin(pg_current_snapshot())) as behind`))
     if (!row?.behind) return
     await new Promise((resolve) => setTimeout(resolve, 10))
@@ -136,7 +137,7 @@ export async function feedCaughtUp(app: TestApp): Promise<void> {
 
 /** How many events the tenant's ledger holds, counted in SQL (not through the feed). */
 export async function countEvents(app: TestApp, tenantId = app.tenantId): Promise<number> {
-  const row = await inSystem(app.app.db, (tx) => queryOne<{ n: number }>(tx, sql`select count(*)::int as n from events where tenant_id = ${tenantId}`))
+  const row = await asOwner(app.app.db, (tx) => queryOne<{ n: number }>(tx, sql`select count(*)::int as n from events where tenant_id = ${tenantId}`))
   return row?.n ?? 0
 }
 

@@ -3,7 +3,8 @@
 // request stored. Runs on both databases.
 import t from 'tap'
 import { sql } from 'drizzle-orm'
-import { inSystem, queryOne } from '../../src/store/database.js'
+import { queryOne } from '../../src/store/database.js'
+import { asOwner } from '../helpers/owner.js'
 import { buildTestApp, ce, type TestApp } from '../helpers/app.js'
 import { countEvents, expectProblem, given, on, postEvents, streamOf, type AppendResult } from '../helpers/spine.js'
 
@@ -11,7 +12,7 @@ const applied = (journeyId: string) => ce('candidate.applied', journeyId, { pers
 
 /** The transactions that stored the tenant's events (of journeys whose id starts with `prefix`). */
 async function transactionsOf(app: TestApp, prefix = ''): Promise<number> {
-  const row = await inSystem(app.app.db, (tx) => queryOne<{ n: number }>(tx, sql`
+  const row = await asOwner(app.app.db, (tx) => queryOne<{ n: number }>(tx, sql`
     select count(distinct tx_id)::int as n from events where tenant_id = ${app.tenantId} and starts_with(subject, ${prefix})`))
   return row?.n ?? 0
 }

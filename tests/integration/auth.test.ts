@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto'
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { hashKey } from '../../src/domain/keys.js'
-import { inSystem, query } from '../../src/store/database.js'
+import { query } from '../../src/store/database.js'
+import { asOwner } from '../helpers/owner.js'
 import { buildTestApp, ce, type TestApp } from '../helpers/app.js'
 import { expectProblem, getOk, given, postEvents, type Page } from '../helpers/spine.js'
 
@@ -93,7 +94,7 @@ t.test('API keys: shown once, stored as a hash, listed without the secret, revok
   t.notOk(JSON.stringify(listed).includes(created.key), 'the key appears nowhere in the list')
 
   // only the hash is stored
-  const rows = await inSystem(app.app.db, (tx) => query<{ row: string }>(tx, sql`select row_to_json(k)::text as row from api_keys k where tenant_id = ${app.tenantId}`))
+  const rows = await asOwner(app.app.db, (tx) => query<{ row: string }>(tx, sql`select row_to_json(k)::text as row from api_keys k where tenant_id = ${app.tenantId}`))
   t.notOk(rows.some((r) => r.row.includes(created.key)), 'the key is in no column')
   t.ok(rows.some((r) => r.row.includes(hashKey(created.key))), 'its SHA-256 is')
 
@@ -154,7 +155,7 @@ t.test('tenants: the operator key creates and lists them; each new tenant gets a
 
 /** The sealed responses the service keeps for replay, opened: none may hold `secret`. */
 async function storedResponses(app: TestApp, secret: string): Promise<string[]> {
-  const rows = await inSystem(app.app.db, (tx) => query<{ tenantId: string; key: string; response: string | null }>(tx, sql`
+  const rows = await asOwner(app.app.db, (tx) => query<{ tenantId: string; key: string; response: string | null }>(tx, sql`
     select tenant_id as "tenantId", key, response from idempotency_keys where response is not null`))
   return rows.map((r) => JSON.stringify(app.app.keyring.openRecord(r.response ?? '', `idempotency/${r.tenantId}/${r.key}`))).filter((body) => body.includes(secret))
 }

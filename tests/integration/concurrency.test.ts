@@ -2,7 +2,8 @@
 // the unique indexes and the idempotency claim must each let exactly one writer win.
 import t from 'tap'
 import { sql } from 'drizzle-orm'
-import { inSystem, queryOne } from '../../src/store/database.js'
+import { queryOne } from '../../src/store/database.js'
+import { asOwner } from '../helpers/owner.js'
 import { buildTestApp, ce } from '../helpers/app.js'
 import { countEvents, expectProblem, given, postEvents, streamOf, type AppendResult } from '../helpers/spine.js'
 
@@ -104,7 +105,7 @@ t.test('twenty Idempotency-Keys claimed at once, and one key sent six times: eac
   t.equal(await countEvents(app), 1 + 20 + 1)
 
   // Claims of one group share a transaction, and with it now(): fewer claim times than keys.
-  const claimed = await inSystem(app.app.db, (tx) => queryOne<{ times: number }>(tx, sql`
+  const claimed = await asOwner(app.app.db, (tx) => queryOne<{ times: number }>(tx, sql`
     select count(distinct created_at)::int as times from idempotency_keys where tenant_id = ${app.tenantId}`))
   t.ok((claimed?.times ?? 21) < 21, `21 keys claimed in ${claimed?.times} transactions`)
 

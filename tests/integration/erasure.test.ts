@@ -7,8 +7,9 @@ import { join } from 'node:path'
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { buildApp } from '../../src/app.js'
-import { execute, inTenant, query } from '../../src/store/database.js'
+import { inTenant, query } from '../../src/store/database.js'
 import { buildTestApp, onPostgres, testConfig, type TestApp } from '../helpers/app.js'
+import { asOwner } from '../helpers/owner.js'
 import { personWithNotes, rawFiles, word } from '../helpers/people.js'
 
 t.test('a wrong master key stops the start-up; rotation runs online, old and new keys side by side', async (t) => {
@@ -60,10 +61,10 @@ t.test('rotation re-wraps the data keys written under the old master key', async
 
 /** The files of a PostgreSQL table and its indexes, read raw from the server's data directory. */
 async function tableFiles(app: TestApp, table: string): Promise<string> {
-  await execute(app.app.db, sql`checkpoint`)
-  const rows = await query<{ path: string }>(app.app.db, sql`
+  await app.app.db.maintain('checkpoint')
+  const rows = await asOwner(app.app.db, (tx) => query<{ path: string }>(tx, sql`
     select current_setting('data_directory') || '/' || pg_relation_filepath(c.oid) as path from pg_class c
-    where c.oid = ${table}::regclass or c.oid in (select indexrelid from pg_index where indrelid = ${table}::regclass)`)
+    where c.oid = ${table}::regclass or c.oid in (select indexrelid from pg_index where indrelid = ${table}::regclass)`))
   return rows.map((r) => readFileSync(r.path).toString('latin1')).join('')
 }
 

@@ -44,7 +44,12 @@ async function transactionWhoseConnectionClosed(t: Tap, db: Db, after: (tx: Tx) 
     afterwards = settled(done)
     await done
   }))
-  await killer.run('select pg_terminate_backend($1)', [await backend])
+  const pid = await backend
+  // Terminating the suite's (superuser) backend takes the login's own role, not the service's journey_app.
+  await killer.transaction(async (tx) => {
+    await tx.run('set local role none', [])
+    await tx.run('select pg_terminate_backend($1)', [pid])
+  })
   return {
     transaction: await transaction,
     resume: async () => {

@@ -3,7 +3,8 @@
 import { sql } from 'drizzle-orm'
 import t from 'tap'
 import { eventTypes } from '../../src/domain/catalogue.js'
-import { execute, inSystem, query } from '../../src/store/database.js'
+import { execute, query } from '../../src/store/database.js'
+import { asOwner } from '../helpers/owner.js'
 import { rebuildProjections } from '../../src/store/rebuild.js'
 import { buildTestApp, ce, onPostgres, type TestApp } from '../helpers/app.js'
 import { given, on, postEvents } from '../helpers/spine.js'
@@ -12,7 +13,7 @@ const projections = ['journeys', 'promises', 'vacancies'] as const
 
 /** Every projection row of the tenant as canonical JSON text, in key order. */
 async function snapshot(app: TestApp): Promise<Record<(typeof projections)[number], string[]>> {
-  const rows = (table: string) => inSystem(app.app.db, (tx) => query<{ row: string }>(tx, sql`
+  const rows = (table: string) => asOwner(app.app.db, (tx) => query<{ row: string }>(tx, sql`
     select to_jsonb(x)::text as row from ${sql.identifier(table)} x where tenant_id = ${app.tenantId} order by id`))
   const [journeys, promises, vacancies] = await Promise.all(projections.map(async (table) => (await rows(table)).map((r) => r.row)))
   return { journeys: journeys ?? [], promises: promises ?? [], vacancies: vacancies ?? [] }
@@ -91,7 +92,7 @@ t.test('a rebuild from the ledger yields the rows the append path wrote, for eve
   t.same(await snapshot(app), before, 'identical rows')
 
   // when rows are lost or damaged behind the ledger's back
-  await inSystem(app.app.db, async (tx) => {
+  await asOwner(app.app.db, async (tx) => {
     await execute(tx, sql`delete from journeys where tenant_id = ${app.tenantId} and id = 'j-1'`)
     await execute(tx, sql`delete from promises where tenant_id = ${app.tenantId} and id = 'pr-kept'`)
     await execute(tx, sql`update journeys set stage = 'active', version = 1 where tenant_id = ${app.tenantId} and id = 'j-2'`)
@@ -111,7 +112,7 @@ t.test('a rebuild from the ledger yields the rows the append path wrote, for eve
 
 /** A journey's projection rows and its stored state, as canonical JSON text. */
 async function journeyRows(app: TestApp, journeyId: string): Promise<string[]> {
-  return (await inSystem(app.app.db, (tx) => query<{ row: string }>(tx, sql`
+  return (await asOwner(app.app.db, (tx) => query<{ row: string }>(tx, sql`
     select to_jsonb(j)::text as row from journeys j where tenant_id = ${app.tenantId} and id = ${journeyId}
     union all select * from (select to_jsonb(p)::text from promises p where tenant_id = ${app.tenantId} and journey_id = ${journeyId} order by id) p
     union all select state::text from streams where tenant_id = ${app.tenantId} and kind = 'journey' and id = ${journeyId}`))).map((r) => r.row)

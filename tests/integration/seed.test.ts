@@ -2,7 +2,8 @@
 // seed, so a rerun adds nothing and a new user sees meaningful analytics at once.
 import { sql } from 'drizzle-orm'
 import t from 'tap'
-import { inSystem, queryOne } from '../../src/store/database.js'
+import { queryOne } from '../../src/store/database.js'
+import { asOwner } from '../helpers/owner.js'
 import { seedPopulation } from '../../src/store/seed.js'
 import { buildTestApp } from '../helpers/app.js'
 import { countEvents, getOk } from '../helpers/spine.js'
@@ -17,7 +18,7 @@ t.test('the same seed twice stores one population; the analytics show it', async
   t.equal(first.duplicates, 0)
   // the ledger also holds the promises it derived (an offer's terms, a vacancy's promises at hire)
   const ledger = await countEvents(h)
-  const derived = await inSystem(h.app.db, (tx) => queryOne<{ n: number }>(tx, sql`
+  const derived = await asOwner(h.app.db, (tx) => queryOne<{ n: number }>(tx, sql`
     select count(*)::int as n from events where tenant_id = ${h.tenantId} and source = 'journey-ledger'`))
   t.ok((derived?.n ?? 0) > 0, 'the population inherits promises from vacancies and offers')
   t.equal(ledger, first.events + (derived?.n ?? 0), 'every event reported is in the ledger, beside the derived promises')

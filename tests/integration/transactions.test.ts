@@ -3,14 +3,15 @@
 // fails still takes the whole transaction with it; and nothing can be sent after sentAll.
 import t from 'tap'
 import { sql } from 'drizzle-orm'
-import { execute, inSystem, inTenant, query, queryOne, type Tx } from '../../src/store/database.js'
+import { execute, inTenant, query, queryOne, type Tx } from '../../src/store/database.js'
+import { asOwner } from '../helpers/owner.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 
 const claim = (tx: Tx, app: TestApp, key: string) => execute(tx, sql`
   insert into idempotency_keys (tenant_id, key, request_hash) values (${app.tenantId}, ${key}, 'h')`)
 
 async function keysOf(app: TestApp): Promise<string[]> {
-  const rows = await inSystem(app.app.db, (tx) => query<{ key: string }>(tx, sql`
+  const rows = await asOwner(app.app.db, (tx) => query<{ key: string }>(tx, sql`
     select key from idempotency_keys where tenant_id = ${app.tenantId} order by key`))
   return rows.map((r) => r.key)
 }

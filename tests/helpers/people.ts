@@ -40,7 +40,7 @@ export async function personWithNotes(app: TestApp, journeyId: string, personId:
 
 /** Every read path a client has, concatenated. */
 export async function everyRead(app: TestApp, journeyId: string, personId: string): Promise<string> {
-  const urls = ['/v1/events?limit=200', `/v1/journeys/${journeyId}/events`, `/v1/journeys/${journeyId}`, `/v1/promises/${journeyId}-p`,
+  const urls = ['/v1/events?limit=200', `/v1/journeys/${journeyId}/events`, `/v1/journeys/${journeyId}`, `/v1/journeys/${journeyId}/experience`, `/v1/promises/${journeyId}-p`,
     `/v1/promises?journeyId=${journeyId}`, `/v1/people/${personId}`, `/v1/people/${personId}/export`, '/v1/audit?limit=200']
   const bodies = await Promise.all(urls.map((url) => app.request({ method: 'GET', url })))
   return bodies.map((r) => r.body).join('\n')

@@ -153,10 +153,10 @@ t.test('tenants: the operator key creates and lists them; each new tenant gets a
   t.same(await storedResponses(app, once.json<CreatedTenant>().adminKey), [], 'nor anywhere in the stored responses')
 })
 
-/** The sealed responses the service keeps for replay, opened: none may hold `secret`. */
+/** The sealed responses the service keeps for replay, opened: none may hold `secret` (those about a person are sealed under their key and hold no key). */
 async function storedResponses(app: TestApp, secret: string): Promise<string[]> {
   const rows = await asOwner(app.app.db, (tx) => query<{ tenantId: string; key: string; response: string | null }>(tx, sql`
-    select tenant_id as "tenantId", key, response from idempotency_keys where response is not null`))
+    select tenant_id as "tenantId", key, response from idempotency_keys where response is not null and person_ref is null`))
   return rows.map((r) => JSON.stringify(app.app.keyring.openRecord(r.response ?? '', `idempotency/${r.tenantId}/${r.key}`))).filter((body) => body.includes(secret))
 }
 

@@ -24,6 +24,7 @@ export const tags = [
   { name: 'promises', description: 'The promise ledger: every promise made to a person, its due date, outcome and how the person saw it.' },
   { name: 'analytics', description: 'Promise and retention figures per group, computed from the projections; small groups withheld.' },
   { name: 'people', description: 'Data-subject access and erasure (crypto-shredding).' },
+  { name: 'webhooks', description: 'Subscriptions to notifications (Standard Webhooks), their delivery log and replay.' },
   { name: 'audit', description: 'The append-only audit trail.' },
   { name: 'tenants', description: 'Tenants, for operators running many.' },
   { name: 'api-keys', description: 'API keys of the caller\'s tenant.' },
@@ -60,6 +61,17 @@ export const operationIds: Record<string, string> = {
   'DELETE /v1/people/:personId': 'erasePerson',
   'GET /v1/people/:personId/export': 'exportPerson',
   'GET /v1/audit': 'listAudit',
+  'POST /v1/webhooks': 'createWebhook',
+  'GET /v1/webhooks': 'listWebhooks',
+  'GET /v1/webhooks/:id': 'getWebhook',
+  'PATCH /v1/webhooks/:id': 'updateWebhook',
+  'DELETE /v1/webhooks/:id': 'deleteWebhook',
+  'POST /v1/webhooks/:id/rotate-secret': 'rotateWebhookSecret',
+  'POST /v1/webhooks/:id/test': 'testWebhook',
+  'GET /v1/webhooks/:id/deliveries': 'listWebhookDeliveries',
+  'GET /v1/webhooks/:id/deliveries/:deliveryId': 'getWebhookDelivery',
+  'POST /v1/webhooks/:id/deliveries/:deliveryId/retry': 'retryWebhookDelivery',
+  'POST /v1/webhooks/:id/recover': 'recoverWebhookDeliveries',
 }
 
 /** Integers in this API are JSON numbers within JavaScript's safe range: int64 says so to generators. */

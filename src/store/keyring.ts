@@ -115,6 +115,15 @@ export class Keyring {
     return JSON.parse(decrypt(this.master, sealed, `record:${aad}`).toString())
   }
 
+  /** Secrets the service must use again (a webhook's signing secret) are sealed under the master key; `aad` names their owner. */
+  sealSecret(secret: string, aad: string): string {
+    return encrypt(this.master, Buffer.from(secret), `secret:${aad}`)
+  }
+
+  openSecret(sealed: string, aad: string): string {
+    return decrypt(this.master, sealed, `secret:${aad}`).toString()
+  }
+
   /**
    * Start-up check: the master key must open the verifier stored by the first start. A wrong key
    * stops the service before anything is written.
@@ -177,9 +186,24 @@ export async function rewrapAll(db: Db, from: Buffer, to: Buffer): Promise<numbe
       const rewrapped = wrapKey(to, unwrapKey(from, row.wrappedKey, aad), aad)
       await execute(tx, sql`update person_keys set wrapped_key = ${rewrapped} where tenant_id = ${row.tenantId} and person_id = ${row.personId}`)
     }
+    await resealWebhookSecrets(tx, oldRing, new Keyring(to))
     await execute(tx, sql`update master_key_check set verifier = ${encrypt(to, Buffer.from(checkPlaintext), 'check')}, fingerprint = ${fingerprint(to)} where tenant_id = ${systemTenant}`)
     // Idempotent responses were sealed under the old key; the contract keeps them 24 h, a rotation ends them early.
     await execute(tx, sql`delete from idempotency_keys`)
     return rows.length
   })
 }
+
+/** Webhook signing secrets are sealed under the master key: a rotation seals them again under the new one. */
+async function resealWebhookSecrets(tx: Queryable, from: Keyring, to: Keyring): Promise<void> {
+  const rows = await query<{ tenantId: string; id: string; secret: string; previousSecret: string | null }>(tx, sql`
+    select tenant_id as "tenantId", id, secret, previous_secret as "previousSecret" from webhooks for update`)
+  for (const row of rows) {
+    const aad = webhookSecretAad(row.tenantId, row.id)
+    const reseal = (sealed: string) => to.sealSecret(from.openSecret(sealed, aad), aad)
+    await execute(tx, sql`update webhooks set secret = ${reseal(row.secret)}, previous_secret = ${row.previousSecret === null ? null : reseal(row.previousSecret)}
+      where tenant_id = ${row.tenantId} and id = ${row.id}`)
+  }
+}
+
+export const webhookSecretAad = (tenantId: string, webhookId: string) => `${tenantId}/webhook/${webhookId}`

@@ -1,0 +1,112 @@
+// Retries: given receivers that fail, time out, answer 410 or 429 with Retry-After, when the
+// injected clock moves past each back-off, then every notification arrives with the same webhook-id.
+import t from 'tap'
+import { buildTestApp, ce, type TestApp } from '../helpers/app.js'
+import { startReceiver, subscribe, webhookSettings } from '../helpers/webhooks.js'
+
+const advance = (ctx: TestApp, seconds: number) => ctx.clock.set(new Date(ctx.clock.now().getTime() + seconds * 1000).toISOString())
+
+t.test('a failing receiver gets the same webhook-id on every attempt, at the back-off schedule, until it answers 2xx', async (t) => {
+  const ctx = await buildTestApp(t, { webhooks: webhookSettings })
+  const receiver = await startReceiver(t, (_r, n) => (n < 2 ? { status: 500, body: 'down for maintenance' } : { status: 204 }))
+  const { id } = await subscribe(ctx, receiver, { events: ['webhook.test'] })
+  t.equal(await ctx.app.webhooks.drain(), 1)
+  advance(ctx, 4)
+  t.equal(await ctx.app.webhooks.drain(), 0, 'not before the first back-off (5 s, less 10 % jitter)')
+  advance(ctx, 2)
+  t.equal(await ctx.app.webhooks.drain(), 1)
+  advance(ctx, 240)
+  t.equal(await ctx.app.webhooks.drain(), 0, 'the second back-off is about 5 minutes')
+  advance(ctx, 100)
+  t.equal(await ctx.app.webhooks.drain(), 1)
+  t.equal(receiver.received.length, 3)
+  const ids = new Set(receiver.received.map((r) => r.headers['webhook-id']))
+  t.equal(ids.size, 1, 'one webhook-id for every attempt')
+  t.not(receiver.received[0]?.headers['webhook-timestamp'], receiver.received[2]?.headers['webhook-timestamp'], 'each attempt has its own timestamp')
+
+  const delivery = await ctx.request({ method: 'GET', url: `/v1/webhooks/${id}/deliveries/${String([...ids][0])}` })
+  t.match(delivery.json(), { status: 'succeeded', attempts: 3, lastStatusCode: 204, nextAttemptAt: null })
+  t.match(delivery.json().attemptLog, [
+    { attempt: 1, statusCode: 500, responseBody: 'down for maintenance' }, { attempt: 2, statusCode: 500 }, { attempt: 3, statusCode: 204 },
+  ])
+  t.equal((await ctx.request({ method: 'GET', url: `/v1/webhooks/${id}/deliveries?status=succeeded` })).json().data.length, 1)
+  t.equal((await ctx.request({ method: 'GET', url: `/v1/webhooks/${id}/deliveries?status=pending` })).json().data.length, 0)
+})
+
+t.test('429 with Retry-After is honoured', async (t) => {
+  const ctx = await buildTestApp(t, { webhooks: webhookSettings })
+  const receiver = await startReceiver(t, (_r, n) => (n === 0 ? { status: 429, headers: { 'retry-after': '120' } } : { status: 200 }))
+  await subscribe(ctx, receiver)
+  t.equal(await ctx.app.webhooks.drain(), 1)
+  advance(ctx, 60)
+  t.equal(await ctx.app.webhooks.drain(), 0, 'not before Retry-After')
+  advance(ctx, 61)
+  t.equal(await ctx.app.webhooks.drain(), 1)
+  t.equal(receiver.received.length, 2)
+})
+
+t.test('a receiver that does not answer in time fails the attempt; the retry arrives', async (t) => {
+  const ctx = await buildTestApp(t, { webhooks: webhookSettings })
+  const receiver = await startReceiver(t, (_r, n) => (n === 0 ? { status: 200, delayMs: 2_000 } : { status: 200, delayMs: 100 }))
+  const { id } = await subscribe(ctx, receiver)
+  await ctx.app.webhooks.drain()
+  const [first] = (await ctx.request({ method: 'GET', url: `/v1/webhooks/${id}/deliveries` })).json().data
+  t.match(first, { status: 'pending', attempts: 1, lastStatusCode: null })
+  t.match(first.lastError, /500 ms/)
+  advance(ctx, 6)
+  t.equal(await ctx.app.webhooks.drain(), 1)
+  t.match((await ctx.request({ method: 'GET', url: `/v1/webhooks/${id}/deliveries` })).json().data, [{ status: 'succeeded', attempts: 2 }])
+})
+
+t.test('410 Gone disables the subscription; deliveries are held until it is resumed', async (t) => {
+  const ctx = await buildTestApp(t, { webhooks: webhookSettings })
+  const receiver = await startReceiver(t, (_r, n) => (n === 0 ? { status: 410 } : { status: 200 }))
+  const { id } = await subscribe(ctx, receiver)
+  await ctx.app.webhooks.drain()
+  const hook = (await ctx.request({ method: 'GET', url: `/v1/webhooks/${id}` })).json()
+  t.match(hook, { disabledReason: /410/, disabledAt: ctx.clock.now().toISOString() })
+  await ctx.request({ method: 'POST', url: '/v1/events', payload: ce('candidate.applied', 'j-9', { personId: 'p-9' }) })
+  advance(ctx, 3600)
+  t.equal(await ctx.app.webhooks.drain(), 0, 'nothing is sent to a disabled subscription')
+  t.match((await ctx.request({ method: 'PATCH', url: `/v1/webhooks/${id}`, payload: { paused: false } })).json(), { disabledReason: null, disabledAt: null })
+  t.equal(await ctx.app.webhooks.drain(), 1)
+  t.same(receiver.received.map((r) => r.json.type), ['webhook.test', 'candidate.applied'])
+})
+
+t.test('retries run out after the schedule; a manual retry and a recovery resend with the same webhook-id; 5 days of failures disable', async (t) => {
+  const ctx = await buildTestApp(t, { webhooks: webhookSettings })
+  let up = false
+  const receiver = await startReceiver(t, () => ({ status: up ? 200 : 503 }))
+  const started = ctx.clock.now().toISOString()
+  const { id } = await subscribe(ctx, receiver)
+  for (let i = 0; i < 8; i++) {
+    t.equal(await ctx.app.webhooks.drain(), 1, `attempt ${i + 1}`)
+    advance(ctx, 11 * 3600)
+  }
+  t.equal(await ctx.app.webhooks.drain(), 0, 'no ninth attempt')
+  const [spent] = (await ctx.request({ method: 'GET', url: `/v1/webhooks/${id}/deliveries` })).json().data
+  t.match(spent, { status: 'failed', attempts: 8, lastStatusCode: 503, nextAttemptAt: null })
+  t.equal((await ctx.request({ method: 'GET', url: `/v1/webhooks/${id}` })).json().disabledReason, null, 'failing for less than 5 days')
+
+  const retried = await ctx.request({ method: 'POST', url: `/v1/webhooks/${id}/deliveries/${String(spent.id)}/retry` })
+  t.equal(retried.statusCode, 202)
+  t.match(retried.json(), { id: spent.id, status: 'pending' })
+  t.equal(await ctx.app.webhooks.drain(), 1)
+  t.equal((await ctx.request({ method: 'POST', url: `/v1/webhooks/${id}/deliveries/nope/retry` })).statusCode, 404)
+
+  up = true
+  const recovered = await ctx.request({ method: 'POST', url: `/v1/webhooks/${id}/recover`, payload: { since: started } })
+  t.match(recovered.json(), { resent: 1 })
+  t.equal(await ctx.app.webhooks.drain(), 1)
+  t.equal(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size, 1, 'the same webhook-id throughout')
+  t.match((await ctx.request({ method: 'GET', url: `/v1/webhooks/${id}/deliveries` })).json().data, [{ status: 'succeeded' }])
+
+  // A failure now starts the 5 days; another 5 days later disables the subscription.
+  up = false
+  await ctx.request({ method: 'POST', url: `/v1/webhooks/${id}/test` })
+  await ctx.app.webhooks.drain()
+  ctx.clock.advanceDays(5.01)
+  await ctx.request({ method: 'POST', url: `/v1/webhooks/${id}/test` })
+  await ctx.app.webhooks.drain()
+  t.match((await ctx.request({ method: 'GET', url: `/v1/webhooks/${id}` })).json(), { disabledReason: /5 days/ })
+})

@@ -16,6 +16,8 @@ declare module 'fastify' {
   }
 }
 
+const sweepIntervalMs = 60_000
+
 async function webhooksPlugin(app: FastifyInstance) {
   const registers = [app.metrics.registry]
   const attempts = new Counter({ name: 'journey_webhook_attempts_total', help: 'Webhook delivery attempts by outcome (succeeded, retry, exhausted, gone).', labelNames: ['outcome'], registers })
@@ -47,8 +49,14 @@ async function webhooksPlugin(app: FastifyInstance) {
     clearTimeout(timer)
     timer = setTimeout(() => { running = loop().finally(() => { running = undefined; schedule(app.config.webhooks.pollIntervalMs) }) }, ms)
   }
+  // Promise notices need a sweep of the promises; once a minute is soon enough for a due date.
+  let lastSweep = 0
   async function loop(): Promise<void> {
     try {
+      if (Date.now() - lastSweep >= sweepIntervalMs) {
+        lastSweep = Date.now()
+        await worker.sweep()
+      }
       // Rounds back to back while there is work; then the next poll.
       while (!stopped && await worker.runOnce() > 0) { /* next round */ }
     } catch (err) {

@@ -8,6 +8,7 @@ import { disabledReasons, judgeAttempt, type AttemptVerdict } from '../domain/we
 import { inTenant, type Db } from '../store/database.js'
 import { eventKey, readEventsByKeys } from '../store/event-store.js'
 import { openEvents, webhookSecretAad, type Keyring } from '../store/keyring.js'
+import { sweepPromiseNotices } from '../store/notices.js'
 import { claimDeliveries, recordAttempt, tenantsWithDueDeliveries, type ClaimedDelivery } from '../store/outbox.js'
 import { eventPayload, signedHeaders } from './payload.js'
 import { sendWebhook, type SendOutcome } from './send.js'
@@ -29,6 +30,8 @@ export interface DeliveryWorker {
   runOnce(): Promise<number>
   /** Rounds until nothing is due (by the injected clock); returns the attempts made. */
   drain(): Promise<number>
+  /** Queues promise.due and promise.overdue notifications not yet announced; returns how many. */
+  sweep(): Promise<number>
 }
 
 /** Past the send timeout with room to record: a claim older than this was lost with its worker. */
@@ -101,6 +104,7 @@ export function deliveryWorker(deps: WorkerDeps): DeliveryWorker {
 
   return {
     runOnce,
+    sweep: () => sweepPromiseNotices(db, config.now()),
     async drain() {
       let total = 0
       for (let round = 0; round < maxDrainRounds; round++) {

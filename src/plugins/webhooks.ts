@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { Counter, Gauge, Histogram } from 'prom-client'
 import { outboxBacklog } from '../store/outbox.js'
+import { startDeliveryLoop, type DeliveryLoop } from '../webhooks/loop.js'
 import { deliveryWorker, type DeliveryWorker } from '../webhooks/worker.js'
 
 declare module 'fastify' {
@@ -15,8 +16,6 @@ declare module 'fastify' {
     }
   }
 }
-
-const sweepIntervalMs = 60_000
 
 async function webhooksPlugin(app: FastifyInstance) {
   const registers = [app.metrics.registry]
@@ -41,35 +40,14 @@ async function webhooksPlugin(app: FastifyInstance) {
     },
   })
 
-  let stopped = false
-  let timer: NodeJS.Timeout | undefined
-  let running: Promise<void> | undefined
-  const schedule = (ms: number) => {
-    if (stopped || running) return
-    clearTimeout(timer)
-    timer = setTimeout(() => { running = loop().finally(() => { running = undefined; schedule(app.config.webhooks.pollIntervalMs) }) }, ms)
+  let loop: DeliveryLoop | undefined
+  app.decorate('webhooks', { ...worker, wake: () => loop?.wake() })
+  if (app.config.webhooks.worker) {
+    app.addHook('onReady', async () => { loop = startDeliveryLoop(worker, { pollIntervalMs: app.config.webhooks.pollIntervalMs, log: app.log }) })
   }
-  // Promise notices need a sweep of the promises; once a minute is soon enough for a due date.
-  let lastSweep = 0
-  async function loop(): Promise<void> {
-    try {
-      if (Date.now() - lastSweep >= sweepIntervalMs) {
-        lastSweep = Date.now()
-        await worker.sweep()
-      }
-      // Rounds back to back while there is work; then the next poll.
-      while (!stopped && await worker.runOnce() > 0) { /* next round */ }
-    } catch (err) {
-      app.log.warn({ err }, 'webhook delivery round failed; retrying at the next poll')
-    }
-  }
-
-  app.decorate('webhooks', { ...worker, wake: () => { if (app.config.webhooks.worker && !stopped) schedule(0) } })
-  if (app.config.webhooks.worker) app.addHook('onReady', async () => schedule(app.config.webhooks.pollIntervalMs))
   app.addHook('preClose', async () => {
-    stopped = true
-    clearTimeout(timer)
-    await running
+    await loop?.stop()
+    loop = undefined
   })
 }
 

@@ -24,7 +24,7 @@ t.test('promise.due and promise.overdue, once per promise and due date, by a swe
   t.equal(due.length, 1)
   t.match(due[0]?.json, { type: 'promise.due', subject: 'j-n', source: 'journey-ledger', data: { promiseId: 'pr-n', dueDate: '2026-06-10', category: 'career', madeBy: 'mgr-n' } })
   t.notOk(JSON.stringify(due[0]?.json).includes('A review'), 'no personal text in a derived notification')
-  t.equal(everything.received.filter((r) => r.json.type.startsWith('promise.')).length, 0, 'only subscriptions listening get it')
+  t.equal(everything.received.filter((r) => String(r.json.type).startsWith('promise.')).length, 0, 'only subscriptions listening get it')
 
   ctx.clock.advanceDays(10)
   t.equal(await ctx.app.webhooks.sweep(), 1)

@@ -11,10 +11,11 @@ const listening = sql`events && array['*', 'promise.*', 'promise.due', 'promise.
 
 interface Notice { promiseId: string; journeyId: string; kind: 'due' | 'overdue'; dueDate: string; category: string; madeBy: string; webhookId: string }
 
-/** Announces every promise that became due or overdue by `now` and was not announced yet; returns the deliveries queued. */
-export async function sweepPromiseNotices(db: Db, now: Date): Promise<number> {
+/** Announces (for every tenant, or only one) every promise that became due or overdue by `now` and was not announced yet; returns the deliveries queued. */
+export async function sweepPromiseNotices(db: Db, now: Date, only?: string): Promise<number> {
   const today = now.toISOString().slice(0, 10)
-  const tenants = await inSystem(db, (tx) => query<{ tenantId: string }>(tx, sql`select distinct tenant_id as "tenantId" from webhooks where ${listening}`))
+  const tenants = await inSystem(db, (tx) => query<{ tenantId: string }>(tx, sql`
+    select distinct tenant_id as "tenantId" from webhooks where ${listening} ${only !== undefined ? sql`and tenant_id = ${only}` : sql``}`))
   let queued = 0
   for (const { tenantId } of tenants) {
     queued += await inTenant(db, tenantId, async (tx) => {

@@ -26,12 +26,12 @@ export interface WorkerDeps {
 }
 
 export interface DeliveryWorker {
-  /** One round: claims and sends what is due now; returns how many attempts it made. */
-  runOnce(): Promise<number>
+  /** One round: claims and sends what is due now (of one tenant, when named); returns how many attempts it made. */
+  runOnce(tenantId?: string): Promise<number>
   /** Rounds until nothing is due (by the injected clock); returns the attempts made. */
-  drain(): Promise<number>
+  drain(tenantId?: string): Promise<number>
   /** Queues promise.due and promise.overdue notifications not yet announced; returns how many. */
-  sweep(): Promise<number>
+  sweep(tenantId?: string): Promise<number>
 }
 
 /** Past the send timeout with room to record: a claim older than this was lost with its worker. */
@@ -95,20 +95,20 @@ export function deliveryWorker(deps: WorkerDeps): DeliveryWorker {
     }
   }
 
-  async function runOnce(): Promise<number> {
+  async function runOnce(only?: string): Promise<number> {
     const now = config.now()
     let attempts = 0
-    for (const tenantId of await tenantsWithDueDeliveries(db, now, tenantsPerRound)) attempts += await deliverTenant(tenantId, now)
+    for (const tenantId of only !== undefined ? [only] : await tenantsWithDueDeliveries(db, now, tenantsPerRound)) attempts += await deliverTenant(tenantId, now)
     return attempts
   }
 
   return {
     runOnce,
-    sweep: () => sweepPromiseNotices(db, config.now()),
-    async drain() {
+    sweep: (tenantId) => sweepPromiseNotices(db, config.now(), tenantId),
+    async drain(tenantId) {
       let total = 0
       for (let round = 0; round < maxDrainRounds; round++) {
-        const made = await runOnce()
+        const made = await runOnce(tenantId)
         if (made === 0) break
         total += made
       }

@@ -19,7 +19,7 @@ t.test('a subscription returns its secret once, pings, and the receiver verifies
   t.notOk('secret' in got.json(), 'the secret is never shown again')
   t.equal((await ctx.request({ method: 'GET', url: '/v1/webhooks' })).json().data.length, 1)
 
-  t.equal(await ctx.app.webhooks.drain(), 1)
+  t.equal(await ctx.app.webhooks.drain(ctx.tenantId), 1)
   t.equal(receiver.received.length, 1)
   const [ping] = receiver.received
   if (!ping) throw new Error('no ping')
@@ -44,7 +44,7 @@ t.test('appended events reach the subscriptions whose filters match, once each, 
   await subscribe(ctx, everything, { events: ['*'] })
   const p = await subscribe(ctx, personal, { events: ['promise.made', 'employee.exited'], includePersonal: true })
   t.equal(p.res.statusCode, 201)
-  await ctx.app.webhooks.drain()
+  await ctx.app.webhooks.drain(ctx.tenantId)
   for (const r of [promises, everything, personal]) r.received.length = 0
 
   const batch = [
@@ -54,7 +54,7 @@ t.test('appended events reach the subscriptions whose filters match, once each, 
   t.equal((await ctx.request({ method: 'POST', url: '/v1/events', payload: batch })).statusCode, 201)
   // A repeat is not announced twice.
   t.equal((await ctx.request({ method: 'POST', url: '/v1/events', payload: batch })).statusCode, 201)
-  await ctx.app.webhooks.drain()
+  await ctx.app.webhooks.drain(ctx.tenantId)
 
   t.same(promises.received.map((r) => r.json.type), ['promise.made'])
   t.same(everything.received.map((r) => r.json.type), ['candidate.applied', 'promise.made'])
@@ -126,7 +126,7 @@ t.test('rotation: during the overlap both secrets sign, a receiver holding eithe
   const fresh = String(rotated.json().secret)
   t.not(fresh, old)
   t.equal(rotated.json().webhook.previousSecretExpiresAt, new Date(ctx.clock.now().getTime() + 86_400_000).toISOString())
-  await ctx.app.webhooks.drain()
+  await ctx.app.webhooks.drain(ctx.tenantId)
   const [during] = receiver.received
   if (!during) throw new Error('no delivery')
   t.equal(String(during.headers['webhook-signature']).split(' ').length, 2)
@@ -135,7 +135,7 @@ t.test('rotation: during the overlap both secrets sign, a receiver holding eithe
 
   ctx.clock.advanceDays(1.01)
   t.equal((await ctx.request({ method: 'POST', url: `/v1/webhooks/${id}/test` })).statusCode, 202)
-  await ctx.app.webhooks.drain()
+  await ctx.app.webhooks.drain(ctx.tenantId)
   const after = receiver.received[1]
   if (!after) throw new Error('no second delivery')
   t.ok(signedWith(fresh, after))
@@ -149,9 +149,9 @@ t.test('paused subscriptions hold deliveries, resuming sends them', async (t) =>
   const paused = await ctx.request({ method: 'PATCH', url: `/v1/webhooks/${id}`, payload: { paused: true } })
   t.match(paused.json(), { paused: true })
   await ctx.request({ method: 'POST', url: '/v1/events', payload: ce('candidate.applied', 'j-3', { personId: 'p-3' }) })
-  t.equal(await ctx.app.webhooks.drain(), 0)
+  t.equal(await ctx.app.webhooks.drain(ctx.tenantId), 0)
   t.equal((await ctx.request({ method: 'PATCH', url: `/v1/webhooks/${id}`, payload: { paused: false } })).statusCode, 200)
-  t.equal(await ctx.app.webhooks.drain(), 2)
+  t.equal(await ctx.app.webhooks.drain(ctx.tenantId), 2)
   t.same(receiver.received.map((r) => r.json.type), ['webhook.test', 'candidate.applied'])
   t.equal((await ctx.request({ method: 'PATCH', url: `/v1/webhooks/${id}`, payload: { events: ['bogus'] } })).statusCode, 400)
   t.equal((await ctx.request({ method: 'PATCH', url: `/v1/webhooks/${id}`, payload: {} })).statusCode, 400)

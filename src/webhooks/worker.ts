@@ -34,8 +34,8 @@ export interface DeliveryWorker {
   sweep(tenantId?: string): Promise<number>
 }
 
-/** Past the send timeout with room to record: a claim older than this was lost with its worker. */
-const leaseMarginMs = 45_000
+/** Twice the send timeout and 5 s to record: a claim older than that was lost with its worker. */
+const leaseOf = (timeoutMs: number) => 2 * timeoutMs + 5_000
 const tenantsPerRound = 100
 const maxDrainRounds = 1000
 
@@ -45,7 +45,7 @@ export function deliveryWorker(deps: WorkerDeps): DeliveryWorker {
   const random = deps.random ?? Math.random
 
   async function deliverTenant(tenantId: string, now: Date): Promise<number> {
-    const leaseUntil = new Date(now.getTime() + config.webhooks.timeoutMs + leaseMarginMs)
+    const leaseUntil = new Date(now.getTime() + leaseOf(config.webhooks.timeoutMs))
     const { claimed, events } = await inTenant(db, tenantId, async (tx) => {
       const claimed = await claimDeliveries(tx, tenantId, now, leaseUntil, config.webhooks.concurrency)
       const keys = claimed.flatMap((d) => (d.eventSource !== null && d.eventId !== null ? [{ source: d.eventSource, id: d.eventId }] : []))

@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { dataSchemas } from '../domain/catalogue.js'
+import { webhooksSection } from './webhook-docs.js'
 
 export const openApiInfo = {
   title: 'Journey Ledger API',
@@ -85,11 +86,16 @@ function withIntegerFormats(node: unknown): void {
   for (const value of Object.values(node)) withIntegerFormats(value)
 }
 
+/** The component name of an event type's data schema. */
+function dataComponent(type: keyof typeof dataSchemas): string {
+  const title: unknown = Reflect.get(dataSchemas[type], 'title')
+  return typeof title === 'string' ? title : `EventData.${type}`
+}
+
 async function docsPlugin(app: FastifyInstance) {
   // Each event type's data schema is a named component, so a typed client gets a type per event.
-  for (const [type, schema] of Object.entries(dataSchemas)) {
-    const title: unknown = Reflect.get(schema, 'title')
-    app.addSchema({ ...schema, $id: typeof title === 'string' ? title : `EventData.${type}` })
+  for (const type of Object.keys(dataSchemas).filter((t): t is keyof typeof dataSchemas => t in dataSchemas)) {
+    app.addSchema({ ...dataSchemas[type], $id: dataComponent(type) })
   }
   await app.register(swagger, {
     openapi: {
@@ -112,7 +118,9 @@ async function docsPlugin(app: FastifyInstance) {
     transformObject: (documentObject) => {
       // A copy: the route schemas in it are the objects Fastify validates with.
       const document = structuredClone('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject)
+      Reflect.set(document, 'webhooks', webhooksSection(dataComponent))
       withIntegerFormats(document.paths)
+      withIntegerFormats(Reflect.get(document, 'webhooks'))
       withIntegerFormats(Reflect.get(document, 'components'))
       // Public, not internal: the API is meant for the HR systems and integrations of each tenant.
       for (const server of Reflect.get(document, 'servers') ?? []) Reflect.set(server, 'x-internal', false)

@@ -68,3 +68,6 @@ export async function deliveryRows(ctx: TestApp): Promise<{ type: string; status
     select event_type as type, status from webhook_deliveries where tenant_id = ${ctx.tenantId} order by seq`))
 }
 
+
+/** Moves a test clock on by some seconds. */
+export const advance = (ctx: TestApp, seconds: number) => ctx.clock.set(new Date(ctx.clock.now().getTime() + seconds * 1000).toISOString())

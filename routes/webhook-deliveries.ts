@@ -5,7 +5,8 @@ import { principalOf } from '../src/plugins/auth.js'
 import { inTenant } from '../src/store/database.js'
 import { listDeliveries, readDelivery, resendDeliveries, type Delivery } from '../src/store/outbox.js'
 import { readWebhook } from '../src/store/webhooks.js'
-import { decodeNumberCursor, encodeNumberCursor, ListQuery, problemResponses } from './schemas.js'
+import { notificationTypes } from '../src/domain/webhooks.js'
+import { decodeNumberCursor, encodeNumberCursor, Key, ListQuery, problemResponses } from './schemas.js'
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
 const deliveryFields = {
@@ -31,8 +32,8 @@ const AttemptSchema = Type.Object({
 /** Named components this module's routes refer to; the app registers them at the root. */
 export const webhookDeliverySchemas = [DeliverySchema, AttemptSchema]
 
-const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) })
-const DeliveryParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }), deliveryId: Type.String({ minLength: 1, maxLength: 128 }) })
+const Params = Type.Object({ id: Key('The subscription.') })
+const DeliveryParams = Type.Object({ id: Key('The subscription.'), deliveryId: Key('The delivery (its `webhook-id`).') })
 
 const shown = <D extends Delivery>({ seq: _seq, ...delivery }: D) => delivery
 
@@ -45,7 +46,7 @@ const webhookDeliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
       params: Params,
       querystring: Type.Object({
         status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')])),
-        type: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+        type: Type.Optional(Type.String({ enum: [...notificationTypes] })),
         since: Type.Optional(Type.String({ format: 'date-time', description: 'Deliveries created at or after this time.' })),
         ...ListQuery,
       }),

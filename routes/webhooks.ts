@@ -12,7 +12,7 @@ import { enqueueNotification } from '../src/store/outbox.js'
 import { deleteWebhook, insertWebhook, listWebhooks, readWebhook, rotateWebhookSecret, updateWebhook, type Webhook } from '../src/store/webhooks.js'
 import { checkWebhookTarget } from '../src/webhooks/send.js'
 import { derivedPayload } from '../src/webhooks/payload.js'
-import { ListQuery, problemResponses } from './schemas.js'
+import { Key, ListQuery, problemResponses } from './schemas.js'
 
 const filterDescription = 'Event types to receive: exact names (`employee.exited`), a family (`promise.*`) or `*`. Besides the catalogue: `promise.due`, `promise.overdue` and `webhook.test`.'
 const Url = Type.String({ minLength: 1, maxLength: 2048, description: 'Where deliveries are POSTed: `https`, not resolving to a private, loopback, link-local, metadata or multicast address (unless the server allows private networks).' })
@@ -34,7 +34,7 @@ const WebhookSchema = Type.Object({
 }, { $id: 'Webhook', title: 'Webhook' })
 
 const WithSecret = Type.Object({ webhook: Type.Ref('Webhook'), secret: Type.String({ description: 'The signing secret (`whsec_...`), shown once.' }) }, { title: 'WebhookSecret' })
-const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) })
+const Params = Type.Object({ id: Key('The subscription.') })
 
 /** Named components this module's routes refer to; the app registers them at the root. */
 export const webhookSchemas = [WebhookSchema]
@@ -94,6 +94,7 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { tenantId } = principalOf(request)
     const { cursor, limit = 50 } = request.query
     const afterId = cursor === undefined ? undefined : Buffer.from(cursor, 'base64url').toString()
+    if (afterId !== undefined && !/^wh_[0-9a-f]{24}$/.test(afterId)) throw invalid('the cursor is not valid', [{ path: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
     const rows = await inTenant(app.db, tenantId, (tx) => listWebhooks(tx, tenantId, { afterId, limit }))
     const last = rows[rows.length - 1]
     return { data: rows, nextCursor: last && rows.length === limit ? Buffer.from(last.id).toString('base64url') : null }

@@ -35,6 +35,14 @@ export const webhookDeliverySchemas = [DeliverySchema, AttemptSchema]
 const Params = Type.Object({ id: Key('The subscription.') })
 const DeliveryParams = Type.Object({ id: Key('The subscription.'), deliveryId: Key('The delivery (its `webhook-id`).') })
 
+/** A time the database can compare with (RFC 3339, years 1-9999), as ISO; else a 400 naming where it came from. */
+function sinceOf(raw: string, location: 'query' | 'body'): string {
+  const at = Date.parse(raw)
+  const year = new Date(at).getUTCFullYear()
+  if (Number.isNaN(at) || year < 1 || year > 9999) throw invalid('since is not a time', [{ path: '/since', message: 'must be an RFC 3339 time', location }])
+  return new Date(at).toISOString()
+}
+
 const shown = <D extends Delivery>({ seq: _seq, ...delivery }: D) => delivery
 
 const webhookDeliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -57,10 +65,10 @@ const webhookDeliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { status, type, since, cursor, limit = 50 } = request.query
     const beforeSeq = cursor === undefined ? undefined : decodeNumberCursor(cursor)
     if (cursor !== undefined && beforeSeq === undefined) throw invalid('the cursor is not valid', [{ path: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
-    if (since !== undefined && Number.isNaN(Date.parse(since))) throw invalid('since is not a time', [{ path: '/since', message: 'must be an RFC 3339 time', location: 'query' }])
+    const from = since === undefined ? undefined : sinceOf(since, 'query')
     const rows = await inTenant(app.db, tenantId, async (tx) => {
       if (!(await readWebhook(tx, tenantId, request.params.id))) throw notFound(`no webhook ${request.params.id}`)
-      return listDeliveries(tx, tenantId, request.params.id, { status, type, since, beforeSeq, limit })
+      return listDeliveries(tx, tenantId, request.params.id, { status, type, since: from, beforeSeq, limit })
     })
     const last = rows[rows.length - 1]
     return { data: rows.map(shown), nextCursor: last && rows.length === limit ? encodeNumberCursor(last.seq) : null }
@@ -116,10 +124,10 @@ const webhookDeliveryRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request, reply) => {
     const { tenantId } = principalOf(request)
     const { id } = request.params
-    if (Number.isNaN(Date.parse(request.body.since))) throw invalid('since is not a time', [{ path: '/since', message: 'must be an RFC 3339 time' }])
+    const since = sinceOf(request.body.since, 'body')
     const resent = await inTenant(app.db, tenantId, async (tx) => {
       if (!(await readWebhook(tx, tenantId, id))) throw notFound(`no webhook ${id}`)
-      return resendDeliveries(tx, tenantId, id, { since: request.body.since }, app.config.now())
+      return resendDeliveries(tx, tenantId, id, { since }, app.config.now())
     })
     app.webhooks.wake()
     return reply.code(202).send({ resent })

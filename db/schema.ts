@@ -202,3 +202,75 @@ export const audit = pgTable('audit', {
   targetId: text('target_id').notNull(),
   details: jsonb('details').notNull(),
 }, (t) => [primaryKey({ columns: [t.tenantId, t.id] })])
+
+export const webhooks = pgTable('webhooks', {
+  tenantId: text('tenant_id').notNull(),
+  id: text('id').notNull(),
+  url: text('url').notNull(),
+  description: text('description'),
+  // Filters: exact event types, `promise.*` (a family) or `*`.
+  events: text('events').array().notNull(),
+  includePersonal: boolean('include_personal').notNull().default(false),
+  // The signing secret, sealed under the master key (Keyring.sealSecret); never stored in clear.
+  secret: text('secret').notNull(),
+  // The secret before the last rotation, which keeps signing until previous_secret_until.
+  previousSecret: text('previous_secret'),
+  previousSecretUntil: tstz('previous_secret_until'),
+  paused: boolean('paused').notNull().default(false),
+  disabledReason: text('disabled_reason'),
+  disabledAt: tstz('disabled_at'),
+  // Set at a failed attempt after a success (or none), cleared by a success: 5 days of it disables.
+  failingSince: tstz('failing_since'),
+  createdBy: text('created_by').notNull(),
+  createdAt: tstz('created_at').notNull().default(sql`now()`),
+  updatedAt: tstz('updated_at').notNull().default(sql`now()`),
+}, (t) => [primaryKey({ columns: [t.tenantId, t.id] })])
+
+export const webhookDeliveries = pgTable('webhook_deliveries', {
+  tenantId: text('tenant_id').notNull(),
+  // The `webhook-id` header: the same on every attempt, so receivers dedupe on it.
+  id: text('id').notNull().default(sql`'msg_' || replace(gen_random_uuid()::text, '-', '')`),
+  seq: bigint('seq', { mode: 'number' }).generatedAlwaysAsIdentity(),
+  webhookId: text('webhook_id').notNull(),
+  eventType: text('event_type').notNull(),
+  // A stored event is referenced, not copied (its personal fields stay sealed, and erasable).
+  eventSource: text('event_source'),
+  eventId: text('event_id'),
+  // Notifications with no stored event (webhook.test, promise.due, promise.overdue) carry their payload.
+  payload: jsonb('payload'),
+  status: text('status').notNull().default('pending'),
+  attempts: integer('attempts').notNull().default(0),
+  // '-infinity': due at once, whatever the worker's clock says.
+  nextAttemptAt: tstz('next_attempt_at').notNull().default(sql`'-infinity'`),
+  // Set by a claim: the row is in flight until then, and only that claim may record its attempt.
+  leaseUntil: tstz('lease_until'),
+  lastStatusCode: integer('last_status_code'),
+  lastError: text('last_error'),
+  createdAt: tstz('created_at').notNull().default(sql`now()`),
+  succeededAt: tstz('succeeded_at'),
+}, (t) => [
+  primaryKey({ columns: [t.tenantId, t.id] }),
+  index('webhook_deliveries_webhook').on(t.tenantId, t.webhookId, t.seq),
+  index('webhook_deliveries_due').on(t.tenantId, t.nextAttemptAt).where(sql`status = 'pending'`),
+])
+
+export const webhookAttempts = pgTable('webhook_attempts', {
+  tenantId: text('tenant_id').notNull(),
+  deliveryId: text('delivery_id').notNull(),
+  attempt: integer('attempt').notNull(),
+  at: tstz('at').notNull(),
+  durationMs: integer('duration_ms').notNull(),
+  statusCode: integer('status_code'),
+  // The first 4 KiB of the receiver's answer.
+  responseBody: text('response_body').notNull(),
+  error: text('error'),
+}, (t) => [primaryKey({ columns: [t.tenantId, t.deliveryId, t.attempt] })])
+
+/** One row per promise, kind and due date: a derived notification is announced once, by whichever instance sweeps first. */
+export const webhookNotices = pgTable('webhook_notices', {
+  tenantId: text('tenant_id').notNull(),
+  promiseId: text('promise_id').notNull(),
+  kind: text('kind').notNull(),
+  dueDate: date('due_date', { mode: 'string' }).notNull(),
+  createdAt: tstz('created_at').notNull().default(sql`now()`),
+}, (t) => [primaryKey({ columns: [t.tenantId, t.promiseId, t.kind, t.dueDate] })])

@@ -25,6 +25,9 @@ import journeyRoutes, { journeySchemas } from '../routes/journeys.js'
 import peopleRoutes, { peopleSchemas } from '../routes/people.js'
 import promiseRoutes, { promiseSchemas } from '../routes/promises.js'
 import tenantRoutes, { tenantSchemas } from '../routes/tenants.js'
+import webhookDeliveryRoutes, { webhookDeliverySchemas } from '../routes/webhook-deliveries.js'
+import webhookRoutes, { webhookSchemas } from '../routes/webhooks.js'
+import webhooksPlugin from './plugins/webhooks.js'
 
 export type App = FastifyInstance
 
@@ -83,7 +86,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
-  for (const schema of [...sharedSchemas, ...eventSchemas, ...journeySchemas, ...promiseSchemas, ...tenantSchemas, ...apiKeySchemas, ...peopleSchemas, ...auditSchemas, ...analyticsSchemas]) {
+  for (const schema of [...sharedSchemas, ...eventSchemas, ...journeySchemas, ...promiseSchemas, ...tenantSchemas, ...apiKeySchemas, ...peopleSchemas, ...auditSchemas, ...analyticsSchemas, ...webhookSchemas, ...webhookDeliverySchemas]) {
     app.addSchema(schema)
   }
   // JSON bodies only: anything else is a 415, not a string handed to a handler.
@@ -100,6 +103,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     await app.register(authPlugin)
     await app.register(idempotencyPlugin)
     await app.register(retentionPlugin)
+    await app.register(webhooksPlugin)
     await app.register(docsPlugin)
     await app.register(etagPlugin)
     await app.register(metricsRoute)
@@ -113,6 +117,8 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     await app.register(apiKeyRoutes)
     await app.register(peopleRoutes)
     await app.register(auditRoutes)
+    await app.register(webhookRoutes)
+    await app.register(webhookDeliveryRoutes)
     await app.ready()
   } catch (error) {
     // A plugin that failed (a wrong master key, an unreachable database) must not leave the database open.

@@ -9,6 +9,8 @@ import { rebuildProjections } from './store/rebuild.js'
 import { seedPopulation } from './store/seed.js'
 import { sweepRetention } from './store/retention.js'
 import { createApiKey, createTenant, listTenants } from './store/tenants.js'
+import { startDeliveryLoop } from './webhooks/loop.js'
+import { deliveryWorker } from './webhooks/worker.js'
 
 const usage = `journey <command>
 
@@ -21,6 +23,8 @@ const usage = `journey <command>
                                             online, from JOURNEY_PREVIOUS_MASTER_KEYS; events are untouched
   retention sweep --months N                erase free text of persons whose journeys ended N months ago
   seed --journeys N [--seed S] [--tenant ID]   append a generated demo population (default tenant: default)
+  worker                                    deliver webhooks until stopped (SIGINT, SIGTERM); run the
+                                            service with WEBHOOK_WORKER=off when workers run apart
 
 Configuration comes from the environment (DATABASE_URL, DATA_DIR, ...), as for the server.`
 
@@ -28,8 +32,11 @@ function out(line: string) {
   process.stdout.write(`${line}\n`)
 }
 
-async function withDatabase<T>(config: Config, work: (database: Database) => Promise<T>): Promise<T> {
-  const options = { databaseUrl: config.databaseUrl, migrationDatabaseUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, poolSize: 2 }
+/** An Error's message in JSON (its own fields are not enumerable). */
+const errorFields = (_key: string, value: unknown) => (value instanceof Error ? { message: value.message } : value)
+
+async function withDatabase<T>(config: Config, work: (database: Database) => Promise<T>, poolSize = 2): Promise<T> {
+  const options = { databaseUrl: config.databaseUrl, migrationDatabaseUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, poolSize }
   const database = await openDatabase(options)
   try {
     await migrateDatabase(database, options)
@@ -129,6 +136,20 @@ export async function runCli(argv: string[], config: Config = loadConfig()): Pro
         process.stderr.write('\n')
         out(JSON.stringify({ ...report, eventsPerSecond: Math.round(report.events / Math.max(report.ms / 1000, 0.001)) }))
       })
+      return
+    case 'worker':
+      await withDatabase(config, async ({ db }) => {
+        const keyring = keyringOf(config, (message) => process.stderr.write(`${message}\n`))
+        await keyring.verify(db)
+        const log = { warn: (details: object, message: string) => process.stderr.write(`${message} ${JSON.stringify(details, errorFields)}\n`) }
+        const loop = startDeliveryLoop(deliveryWorker({ db, keyring, config, log }), { pollIntervalMs: config.webhooks.pollIntervalMs, log })
+        out('delivering webhooks; stop with SIGINT or SIGTERM')
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', () => resolve())
+          process.once('SIGTERM', () => resolve())
+        })
+        await loop.stop()
+      }, config.webhooks.concurrency + 2)
       return
     default:
       throw new Error(`unknown command: ${command}\n\n${usage}`)

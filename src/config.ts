@@ -32,6 +32,11 @@ const EnvSchema = Type.Object({
   APPEND_GROUP_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 32, default: 2 }),
   APPEND_GROUP_MAX_EVENTS: Type.Integer({ minimum: 1, maximum: maxBatch, default: 200 }),
   APPEND_GROUP_OWN_BATCH: Type.Integer({ minimum: 1, maximum: maxBatch, default: 50 }),
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'false' }),
+  WEBHOOK_WORKER: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  WEBHOOK_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 1_000 }),
+  WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 15_000 }),
+  WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
 })
 type Env = Static<typeof EnvSchema>
 const checkEnv = Compile(EnvSchema)
@@ -44,6 +49,20 @@ export interface AppendGroupsConfig {
   maxEvents: number
   /** A request with at least this many events is a batch already: it runs alone, at once. */
   ownBatch: number
+}
+
+/** Outgoing webhooks (routes/webhooks.ts, src/webhooks/). */
+export interface WebhooksConfig {
+  /** Allows receivers on private, loopback and link-local addresses, and plain http (development and tests). */
+  allowPrivateNetworks: boolean
+  /** Runs the delivery worker in this process; off leaves delivery to `journey worker` (or to tests, which drain by hand). */
+  worker: boolean
+  /** How often the worker looks for due deliveries when it found none. */
+  pollIntervalMs: number
+  /** An attempt that has not answered within this fails. */
+  timeoutMs: number
+  /** Deliveries claimed and sent at once, per round. */
+  concurrency: number
 }
 
 export interface Config {
@@ -86,6 +105,7 @@ export interface Config {
   requestTimeoutMs: number
   /** Fastify's connectionTimeout: a socket with no traffic this long closes; above the longest work, which sends nothing meanwhile. */
   connectionTimeoutMs: number
+  webhooks: WebhooksConfig
   /** The clock every domain rule reads; tests inject a fixed one. */
   now: () => Date
   /** Where the one-time generated admin key is announced (stdout by default). */
@@ -95,7 +115,7 @@ export interface Config {
 const numeric = new Set([
   'PORT', 'DB_POOL_SIZE', 'BODY_LIMIT', 'SHUTDOWN_GRACE_MS', 'JOURNEY_RETENTION_FREE_TEXT_MONTHS',
   'APPEND_GROUP_CONCURRENCY', 'APPEND_GROUP_MAX_EVENTS', 'APPEND_GROUP_OWN_BATCH',
-  'DB_STATEMENT_TIMEOUT_MS', 'DB_LONG_STATEMENT_TIMEOUT_MS', 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS', 'CONNECTION_TIMEOUT_MS',
+  'WEBHOOK_POLL_INTERVAL_MS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_CONCURRENCY', 'DB_STATEMENT_TIMEOUT_MS', 'DB_LONG_STATEMENT_TIMEOUT_MS', 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS', 'CONNECTION_TIMEOUT_MS',
 ])
 
 export class ConfigError extends Error {}
@@ -153,6 +173,13 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
     },
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     connectionTimeoutMs: env.CONNECTION_TIMEOUT_MS,
+    webhooks: {
+      allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
+      worker: env.WEBHOOK_WORKER === 'on',
+      pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+    },
     now: () => new Date(),
     announce: (message) => process.stdout.write(`${message}\n`),
     ...overrides,

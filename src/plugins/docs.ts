@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { dataSchemas } from '../domain/catalogue.js'
+import { webhooksSection } from './webhook-docs.js'
 
 export const openApiInfo = {
   title: 'Journey Ledger API',
@@ -24,6 +25,7 @@ export const tags = [
   { name: 'promises', description: 'The promise ledger: every promise made to a person, its due date, outcome and how the person saw it.' },
   { name: 'analytics', description: 'Promise and retention figures per group, computed from the projections; small groups withheld.' },
   { name: 'people', description: 'Data-subject access and erasure (crypto-shredding).' },
+  { name: 'webhooks', description: 'Subscriptions to notifications (Standard Webhooks), their delivery log and replay.' },
   { name: 'audit', description: 'The append-only audit trail.' },
   { name: 'tenants', description: 'Tenants, for operators running many.' },
   { name: 'api-keys', description: 'API keys of the caller\'s tenant.' },
@@ -60,6 +62,17 @@ export const operationIds: Record<string, string> = {
   'DELETE /v1/people/:personId': 'erasePerson',
   'GET /v1/people/:personId/export': 'exportPerson',
   'GET /v1/audit': 'listAudit',
+  'POST /v1/webhooks': 'createWebhook',
+  'GET /v1/webhooks': 'listWebhooks',
+  'GET /v1/webhooks/:id': 'getWebhook',
+  'PATCH /v1/webhooks/:id': 'updateWebhook',
+  'DELETE /v1/webhooks/:id': 'deleteWebhook',
+  'POST /v1/webhooks/:id/rotate-secret': 'rotateWebhookSecret',
+  'POST /v1/webhooks/:id/test': 'testWebhook',
+  'GET /v1/webhooks/:id/deliveries': 'listWebhookDeliveries',
+  'GET /v1/webhooks/:id/deliveries/:deliveryId': 'getWebhookDelivery',
+  'POST /v1/webhooks/:id/deliveries/:deliveryId/retry': 'retryWebhookDelivery',
+  'POST /v1/webhooks/:id/recover': 'recoverWebhookDeliveries',
 }
 
 /** Integers in this API are JSON numbers within JavaScript's safe range: int64 says so to generators. */
@@ -73,11 +86,16 @@ function withIntegerFormats(node: unknown): void {
   for (const value of Object.values(node)) withIntegerFormats(value)
 }
 
+/** The component name of an event type's data schema. */
+function dataComponent(type: keyof typeof dataSchemas): string {
+  const title: unknown = Reflect.get(dataSchemas[type], 'title')
+  return typeof title === 'string' ? title : `EventData.${type}`
+}
+
 async function docsPlugin(app: FastifyInstance) {
   // Each event type's data schema is a named component, so a typed client gets a type per event.
-  for (const [type, schema] of Object.entries(dataSchemas)) {
-    const title: unknown = Reflect.get(schema, 'title')
-    app.addSchema({ ...schema, $id: typeof title === 'string' ? title : `EventData.${type}` })
+  for (const type of Object.keys(dataSchemas).filter((t): t is keyof typeof dataSchemas => t in dataSchemas)) {
+    app.addSchema({ ...dataSchemas[type], $id: dataComponent(type) })
   }
   await app.register(swagger, {
     openapi: {
@@ -100,7 +118,9 @@ async function docsPlugin(app: FastifyInstance) {
     transformObject: (documentObject) => {
       // A copy: the route schemas in it are the objects Fastify validates with.
       const document = structuredClone('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject)
+      Reflect.set(document, 'webhooks', webhooksSection(dataComponent))
       withIntegerFormats(document.paths)
+      withIntegerFormats(Reflect.get(document, 'webhooks'))
       withIntegerFormats(Reflect.get(document, 'components'))
       // Public, not internal: the API is meant for the HR systems and integrations of each tenant.
       for (const server of Reflect.get(document, 'servers') ?? []) Reflect.set(server, 'x-internal', false)

@@ -127,3 +127,10 @@ export function streamsUpdate(tenantId: string, streams: readonly StreamWrite[])
     from jsonb_to_recordset(${JSON.stringify(streams)}::jsonb) as v(kind text, id text, version integer, state jsonb)
     where streams.tenant_id = ${tenantId} and streams.kind = v.kind and streams.id = v.id`
 }
+
+/** The stored events with these source + id pairs (in no set order). */
+export async function readEventsByKeys(tx: Queryable, tenantId: string, keys: readonly { source: string; id: string }[]): Promise<LedgerEvent[]> {
+  if (keys.length === 0) return []
+  const rows = await query<StoredRow>(tx, eventsByPairs(tenantId, eventColumns, sql`source = p.a and id = p.b`, keys.map((k) => [k.source, k.id])))
+  return rows.map(withoutKind)
+}

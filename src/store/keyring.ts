@@ -140,6 +140,21 @@ export class Keyring {
   }
 
   /**
+   * Secrets the service must use again (a webhook's signing secret) are sealed under the master key,
+   * named like wrapped keys so a rotation can tell which are left; `aad` names their owner.
+   */
+  sealSecret(secret: string, aad: string): string {
+    return `${this.fingerprint}:${encrypt(this.master, Buffer.from(secret), `secret:${aad}`)}`
+  }
+
+  openSecret(sealed: string, aad: string): string {
+    const at = sealed.indexOf(':')
+    const key = this.masters.get(sealed.slice(0, Math.max(at, 0)))
+    if (!key) throw new MasterKeyError(`a secret was sealed by a master key this instance does not hold (JOURNEY_PREVIOUS_MASTER_KEYS)`)
+    return decrypt(key, sealed.slice(at + 1), `secret:${aad}`).toString()
+  }
+
+  /**
    * A label's mark: what folds compare instead of the words (an interest named twice). Keyed by the
    * person's data key, so once it is destroyed a mark names nothing, not even by guessing.
    */
@@ -217,6 +232,7 @@ export class Keyring {
           tombstone_key = ${row ? this.wrap(this.unwrapStored(row.tombstoneKey, 'tombstones'), 'tombstones') : null}
         where tenant_id = ${systemTenant}`)
       await execute(tx, sql`delete from idempotency_keys where person_ref is null and response is not null`)
+      await resealWebhookSecrets(tx, this)
     })
     return rewrapped
   }
@@ -250,3 +266,18 @@ function withoutPersonal(type: EventType, data: Record<string, unknown>): Record
   const personal: readonly string[] = personalFields[type]
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, personal.includes(k) ? null : v]))
 }
+
+/** Webhook signing secrets are sealed under the master key: a rotation seals them again under the current one. */
+async function resealWebhookSecrets(tx: Queryable, keyring: Keyring): Promise<void> {
+  const rows = await query<{ tenantId: string; id: string; secret: string; previousSecret: string | null }>(tx, sql`
+    select tenant_id as "tenantId", id, secret, previous_secret as "previousSecret" from webhooks
+    where secret not like ${`${keyring.fingerprint}:%`} or previous_secret not like ${`${keyring.fingerprint}:%`} for update`)
+  for (const row of rows) {
+    const aad = webhookSecretAad(row.tenantId, row.id)
+    const reseal = (sealed: string) => keyring.sealSecret(keyring.openSecret(sealed, aad), aad)
+    await execute(tx, sql`update webhooks set secret = ${reseal(row.secret)}, previous_secret = ${row.previousSecret === null ? null : reseal(row.previousSecret)}
+      where tenant_id = ${row.tenantId} and id = ${row.id}`)
+  }
+}
+
+export const webhookSecretAad = (tenantId: string, webhookId: string) => `${tenantId}/webhook/${webhookId}`

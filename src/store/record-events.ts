@@ -1,6 +1,6 @@
 // The ledger's command handler: load the state of every stream a request touches (stored beside
 // the stream's version, not refolded from history), let the domain decide each event, evolve the
-// states, seal personal fields, and append events, states and projections in one statement.
+// states, seal personal fields, and append events, states, projections and the webhook outbox in one statement.
 import { sql } from 'drizzle-orm'
 import type { IncomingEvent } from '../domain/cloudevent.js'
 import { personalFields } from '../domain/catalogue.js'
@@ -17,6 +17,7 @@ import {
 } from './event-store.js'
 import { byReference, markedFields, namedPersonIds, readPeopleOfAppend, resolvePeople, withLabelMarks, type AppendPeople } from './append-people.js'
 import { sealAad, type Keyring, type PersonRow } from './keyring.js'
+import { outboxWrites } from './outbox.js'
 import { projectionWrites } from './projections.js'
 import { promiseBooks, promiseOwners } from './promises.js'
 import { readVacancy } from './vacancies.js'
@@ -216,13 +217,13 @@ async function refoldBackfilled(tx: Tx, tenantId: string, streams: Map<string, W
   }
 }
 
-/** Seals the new events, then writes them with their streams' states and projections; the results by request index. */
+/** Seals the new events, then writes them with their streams' states, projections and webhook deliveries; the results by request index. */
 async function store(tx: Tx, tenantId: string, batch: Batch, options: RecordOptions): Promise<Map<number, AppendResult>> {
   const rows = sealRows(tenantId, options.keyring, batch)
   const streams = [...batch.streams.values()].filter((s) => s.appended.length > 0)
   const written = query<StoredResult>(tx, appendStatement(tenantId, rows,
     streams.map((s) => ({ kind: s.kind, id: s.id, version: s.version, state: { v: stateVersion, state: storedForm(s.state) } })),
-    projectionWrites(tenantId, streams)))
+    [...projectionWrites(tenantId, streams), ...outboxWrites(tenantId, rows)]))
   if (options.last) tx.sentAll()
   const inserted = new Map((await written).map((r) => [eventKey(r), r]))
   const results = new Map<number, AppendResult>()

@@ -37,7 +37,10 @@ export interface TestApp {
 export const onPostgres = Boolean(process.env.DATABASE_URL)
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
+  const defaults = loadConfig()
   return loadConfig({
+    // No delivery loop polling beside a test's own requests: webhook tests drain by hand (app.webhooks.drain).
+    webhooks: { ...defaults.webhooks, worker: false },
     dataDir: 'memory://',
     logLevel: 'silent',
     dbPoolSize: 5,

@@ -51,10 +51,24 @@ function withinForm(verdict: AddressVerdict, form: string): AddressVerdict {
   return verdict.allowed ? verdict : { allowed: false, reason: `${verdict.reason}, ${form}` }
 }
 
+const dottedTail = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/
+
+/**
+ * IPv6 with its dotted IPv4 tail as two hex groups. ipaddr.js reads '::a.b.c.d' as IPv4-mapped,
+ * but the socket connects to IPv4-compatible ::a.b.c.d, and DNS answers print that form.
+ */
+function hexTail(address: string): string {
+  return address.replace(dottedTail, (_match, ...octets: string[]) => {
+    const [a = 0, b = 0, c = 0, d = 0] = octets.slice(0, 4).map(Number)
+    return `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
+  })
+}
+
 /** Whether an IP address (as written by DNS or a URL, without brackets) is a public unicast one. */
 export function judgeAddress(address: string): AddressVerdict {
-  if (!isIP(address)) return { allowed: false, reason: 'not an IP address' }
-  const parsed = ipaddr.parse(address)
+  const family = isIP(address)
+  if (family === 0) return { allowed: false, reason: 'not an IP address' }
+  const parsed = ipaddr.parse(family === 6 ? hexTail(address) : address)
   return parsed instanceof ipaddr.IPv4 ? judgeIPv4(parsed) : judgeIPv6(parsed)
 }
 

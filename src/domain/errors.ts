@@ -38,3 +38,7 @@ export const forbidden = (detail: string) => new ProblemError(403, 'forbidden', 
 
 export const unavailable = (detail: string, retryAfterSeconds = 5) =>
   new ProblemError(503, 'unavailable', 'Service unavailable', detail, { retryAfterSeconds })
+
+/** A webhook URL the ledger will not call: wrong scheme, credentials, or an address it may not reach (SSRF). */
+export const webhookUrlNotAllowed = (detail: string) =>
+  new ProblemError(400, 'webhook-url-not-allowed', 'Webhook URL not allowed', detail, { errors: [{ path: '/url', message: detail, location: 'body' }] })

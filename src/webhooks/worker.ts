@@ -74,7 +74,7 @@ export function deliveryWorker(deps: WorkerDeps): DeliveryWorker {
       const body = JSON.stringify(payload)
       try {
         outcome = await send({ url: d.url, headers: signedHeaders(d.id, at, body, secretsOf(tenantId, d, at)), body },
-          { timeoutMs: config.webhooks.timeoutMs, allowPrivateNetworks: config.webhooks.allowPrivateNetworks })
+          { timeoutMs: config.webhooks.timeoutMs, allowPrivateNetworks: config.webhooks.allowPrivateNetworks, now: config.now })
       } catch (error) {
         // A sender that throws instead of reporting is a failed attempt, retried like any other.
         outcome = { statusCode: null, durationMs: 0, body: '', error: error instanceof Error ? error.message : String(error), retryAfterSeconds: null }

@@ -25,7 +25,10 @@ declare module 'fastify' {
 }
 
 const cacheTtlMs = 5_000
-const cacheMax = 10_000
+/** Valid keys cached: as many as the tenants hold; past it the oldest goes, one at a time. */
+const knownMax = 10_000
+/** Unknown keys remembered (a flood of random keys costs one lookup each, then nothing); their own room. */
+const unknownMax = 10_000
 
 function bearerOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
@@ -35,19 +38,40 @@ function bearerOf(request: FastifyRequest): string | undefined {
 }
 
 async function authPlugin(app: FastifyInstance) {
-  const cache = new Map<string, { principal: Principal | null; expires: number }>()
-  app.decorate('forgetKeys', () => cache.clear())
+  // Two caches, so that unknown keys, however many, never push a valid one out: a flood of random
+  // bearer keys must not turn every real request into a database lookup.
+  const known = new Map<string, { principal: Principal; expires: number }>()
+  const unknown = new Map<string, number>()
+  app.decorate('forgetKeys', () => {
+    known.clear()
+    unknown.clear()
+  })
   app.decorateRequest('principal', null)
+  const now = () => app.config.now().getTime()
+
+  /** Remembers a value, dropping the oldest entry (Map order) when full. */
+  function remember<V>(cache: Map<string, V>, max: number, key: string, value: V): void {
+    cache.delete(key)
+    if (cache.size >= max) cache.delete(cache.keys().next().value ?? '')
+    cache.set(key, value)
+  }
 
   async function principalFor(key: string): Promise<Principal | null> {
     const cacheKey = hashKey(key)
-    const hit = cache.get(cacheKey)
-    if (hit && hit.expires > Date.now()) return hit.principal
+    const hit = known.get(cacheKey)
+    if (hit && hit.expires > now()) return hit.principal
+    const missUntil = unknown.get(cacheKey)
+    if (missUntil !== undefined && missUntil > now()) return null
     const tenantId = tenantOfKey(key)
     const row = await inTenant(app.db, tenantId, (tx) => findApiKey(tx, tenantId, key), { oneRoundTrip: true })
-    const principal = row ? { tenantId, keyId: row.id, scopes: row.scopes } : null
-    if (cache.size >= cacheMax) cache.clear()
-    cache.set(cacheKey, { principal, expires: Date.now() + cacheTtlMs })
+    if (!row) {
+      known.delete(cacheKey)
+      remember(unknown, unknownMax, cacheKey, now() + cacheTtlMs)
+      return null
+    }
+    const principal = { tenantId, keyId: row.id, scopes: row.scopes }
+    unknown.delete(cacheKey)
+    remember(known, knownMax, cacheKey, { principal, expires: now() + cacheTtlMs })
     return principal
   }
 

@@ -1,5 +1,6 @@
 // The service's configuration: read from the environment once, validated, typed. Tests build
 // their own Config with `loadConfig({...overrides})`; nothing else reads process.env.
+import { readFileSync } from 'node:fs'
 import { defaultTenantId, tenantOfKey } from './domain/keys.js'
 import Type, { type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
@@ -120,11 +121,26 @@ const numeric = new Set([
 
 export class ConfigError extends Error {}
 
+/** Secrets that may come from a file named by `<NAME>_FILE`, as container platforms mount them. */
+const secretsFromFiles = ['DATABASE_URL', 'MIGRATION_DATABASE_URL', 'JOURNEY_BOOTSTRAP_KEY', 'JOURNEY_OPERATOR_KEY', 'JOURNEY_MASTER_KEY', 'JOURNEY_PREVIOUS_MASTER_KEYS']
+
+/** The value of a variable, or the trimmed content of the file its `_FILE` twin names. */
+function valueOf(source: Record<string, string | undefined>, key: string): string | undefined {
+  const file = secretsFromFiles.includes(key) ? source[`${key}_FILE`] : undefined
+  if (source[key] !== undefined && source[key] !== '' && file) throw new ConfigError(`invalid configuration: set ${key} or ${key}_FILE, not both`)
+  if (!file) return source[key]
+  try {
+    return readFileSync(file, 'utf8').trim()
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: ${key}_FILE (${file}) cannot be read: ${error instanceof Error ? error.message : String(error)}`)
+  }
+}
+
 /** Parses the environment; throws ConfigError naming every bad variable. */
 export function parseEnv(source: Record<string, string | undefined>): Env {
   const raw: Record<string, unknown> = {}
   for (const key of Object.keys(EnvSchema.properties)) {
-    const value = source[key]
+    const value = valueOf(source, key)
     if (value === undefined || value === '') continue
     raw[key] = numeric.has(key) && /^\d+$/.test(value) ? Number(value) : value
   }

@@ -1,5 +1,8 @@
 // Knobs are configuration (group commit, work limits): defaults when unset, the environment's values when
 // valid, and a ConfigError naming the variable when not.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import t from 'tap'
 import { ConfigError, loadConfig } from '../../src/config.js'
 
@@ -42,4 +45,15 @@ t.test('a bootstrap key shaped for another tenant is refused by name, not stored
   t.throws(() => loadConfig({}, { JOURNEY_BOOTSTRAP_KEY: `jl_acme_${'x'.repeat(30)}` }), /JOURNEY_BOOTSTRAP_KEY names tenant "acme"/)
   t.equal(loadConfig({}, { JOURNEY_BOOTSTRAP_KEY: `jl_default_${'x'.repeat(30)}` }).bootstrapKey, `jl_default_${'x'.repeat(30)}`)
   t.equal(loadConfig({}, { JOURNEY_BOOTSTRAP_KEY: 'an-operator-chosen-secret-of-any-shape' }).bootstrapKey, 'an-operator-chosen-secret-of-any-shape', 'another shape belongs to default')
+})
+
+t.test('secrets come from <NAME>_FILE as container platforms mount them', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'jl-secrets-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(join(dir, 'operator'), 'op-secret-from-a-file-0123456789\n')
+  writeFileSync(join(dir, 'db'), 'postgres://u:p@db:5432/journey\n')
+  const config = loadConfig({}, { JOURNEY_OPERATOR_KEY_FILE: join(dir, 'operator'), DATABASE_URL_FILE: join(dir, 'db') })
+  t.same({ operator: config.operatorKey, db: config.databaseUrl }, { operator: 'op-secret-from-a-file-0123456789', db: 'postgres://u:p@db:5432/journey' }, 'read and trimmed')
+  t.throws(() => loadConfig({}, { JOURNEY_OPERATOR_KEY_FILE: join(dir, 'missing') }), /JOURNEY_OPERATOR_KEY_FILE .* cannot be read/)
+  t.throws(() => loadConfig({}, { JOURNEY_OPERATOR_KEY: 'x'.repeat(20), JOURNEY_OPERATOR_KEY_FILE: join(dir, 'operator') }), /set JOURNEY_OPERATOR_KEY or JOURNEY_OPERATOR_KEY_FILE, not both/)
 })

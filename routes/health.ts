@@ -18,6 +18,15 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const journal: unknown = JSON.parse(readFileSync(join(migrationsFolder, 'meta', '_journal.json'), 'utf8'))
   const entries: unknown = typeof journal === 'object' && journal !== null ? Reflect.get(journal, 'entries') : undefined
   const expectedMigrations = Array.isArray(entries) ? entries.length : 0
+  // Probes that arrive together share one database check: readiness must not become a way to load
+  // the database. Each check is fresh, so an outage shows at the next probe.
+  let inFlight: Promise<number> | undefined
+  const appliedMigrations = () => {
+    inFlight ??= queryOne<{ applied: number }>(app.db, sql`select count(*)::int as applied from drizzle.__drizzle_migrations`)
+      .then((row) => row?.applied ?? 0)
+      .finally(() => { inFlight = undefined })
+    return inFlight
+  }
 
   app.get('/healthz', {
     schema: { tags: ['health'], summary: 'The process is alive', security: [], response: { 200: Health } },
@@ -30,8 +39,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   }, async () => {
     if (app.isClosing()) throw unavailable('shutting down')
-    const row = await queryOne<{ applied: number }>(app.db, sql`select count(*)::int as applied from drizzle.__drizzle_migrations`)
-    const applied = row?.applied ?? 0
+    const applied = await appliedMigrations()
     if (applied < expectedMigrations) throw unavailable(`${applied} of ${expectedMigrations} migrations applied`)
     return { status: 'ready', database: app.db.kind, migrations: applied }
   })

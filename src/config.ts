@@ -35,6 +35,8 @@ const EnvSchema = Type.Object({
   APPEND_GROUP_OWN_BATCH: Type.Integer({ minimum: 1, maximum: maxBatch, default: 50 }),
   WEBHOOK_ALLOW_PRIVATE_NETWORKS: Type.Union([Type.Literal('true'), Type.Literal('false')], { default: 'false' }),
   WEBHOOK_WORKER: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  METRICS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16 })),
   WEBHOOK_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 1_000 }),
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 15_000 }),
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
@@ -107,6 +109,8 @@ export interface Config {
   /** Fastify's connectionTimeout: a socket with no traffic this long closes; above the longest work, which sends nothing meanwhile. */
   connectionTimeoutMs: number
   webhooks: WebhooksConfig
+  /** GET /metrics: off serves nothing (404); with a token, only `Authorization: Bearer <token>` reads it. */
+  metrics: { enabled: boolean; token?: string }
   /** The clock every domain rule reads; tests inject a fixed one. */
   now: () => Date
   /** Where the one-time generated admin key is announced (stdout by default). */
@@ -122,7 +126,7 @@ const numeric = new Set([
 export class ConfigError extends Error {}
 
 /** Secrets that may come from a file named by `<NAME>_FILE`, as container platforms mount them. */
-const secretsFromFiles = ['DATABASE_URL', 'MIGRATION_DATABASE_URL', 'JOURNEY_BOOTSTRAP_KEY', 'JOURNEY_OPERATOR_KEY', 'JOURNEY_MASTER_KEY', 'JOURNEY_PREVIOUS_MASTER_KEYS']
+const secretsFromFiles = ['DATABASE_URL', 'MIGRATION_DATABASE_URL', 'JOURNEY_BOOTSTRAP_KEY', 'JOURNEY_OPERATOR_KEY', 'JOURNEY_MASTER_KEY', 'JOURNEY_PREVIOUS_MASTER_KEYS', 'METRICS_TOKEN']
 
 /** The value of a variable, or the trimmed content of the file its `_FILE` twin names. */
 function valueOf(source: Record<string, string | undefined>, key: string): string | undefined {
@@ -189,6 +193,7 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
     },
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
     connectionTimeoutMs: env.CONNECTION_TIMEOUT_MS,
+    metrics: { enabled: env.METRICS === 'on', token: env.METRICS_TOKEN },
     webhooks: {
       allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
       worker: env.WEBHOOK_WORKER === 'on',

@@ -2,6 +2,9 @@
 // events appended. One registry per app, so tests can build many apps side by side.
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { unauthorized } from '../domain/errors.js'
+import { sameSecret } from '../domain/keys.js'
+import { problemResponse } from '../../routes/schemas.js'
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 declare module 'fastify' {
@@ -35,9 +38,19 @@ async function metricsPlugin(app: FastifyInstance) {
 
 /** GET /metrics, registered after the docs plugin so the OpenAPI document lists it. */
 export const metricsRoute = fp(async (app: FastifyInstance) => {
+  const { enabled, token } = app.config.metrics
+  if (!enabled) return
   app.get('/metrics', {
-    schema: { tags: ['health'], summary: 'Prometheus metrics', security: [], produces: ['text/plain'], response: { 200: { type: 'string' } } },
-  }, async (_request, reply) => reply.type(app.metrics.registry.contentType).send(await app.metrics.registry.metrics()))
+    schema: {
+      tags: ['health'], summary: 'Prometheus metrics',
+      description: 'Served unless METRICS=off; when METRICS_TOKEN is set, only to `Authorization: Bearer <METRICS_TOKEN>`.',
+      security: [], produces: ['text/plain'], response: { 200: { type: 'string' }, 401: problemResponse('METRICS_TOKEN is set and the request did not send it.') },
+    },
+  }, async (request, reply) => {
+    const sent = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1]
+    if (token !== undefined && (sent === undefined || !sameSecret(sent, token))) throw unauthorized('/metrics needs `Authorization: Bearer <METRICS_TOKEN>`')
+    return reply.type(app.metrics.registry.contentType).send(await app.metrics.registry.metrics())
+  })
 }, { name: 'metrics-route', dependencies: ['metrics', 'docs'] })
 
 export default fp(metricsPlugin, { name: 'metrics' })

@@ -84,3 +84,17 @@ t.test('GET /openapi.json documents every route, and the committed document is w
   t.ok(committed === generated, 'openapi/openapi.json is up to date (run `npm run openapi`)')
   t.same(JSON.parse(committed), served, 'and it is what GET /openapi.json serves')
 })
+
+t.test('/metrics: off serves nothing; with a token, only to that token', async (t) => {
+  const off = await buildTestApp(t, { metrics: { enabled: false } })
+  t.equal((await off.request({ method: 'GET', url: '/metrics', key: null })).statusCode, 404)
+  const token = 'metrics-token-0123456789abcdef'
+  const guarded = await buildTestApp(t, { metrics: { enabled: true, token } })
+  const without = await guarded.request({ method: 'GET', url: '/metrics', key: null })
+  t.equal(without.statusCode, 401)
+  t.match(without.headers['content-type'], /problem\+json/)
+  t.equal((await guarded.request({ method: 'GET', url: '/metrics', key: 'metrics-token-wrong-0123456789' })).statusCode, 401)
+  const read = await guarded.request({ method: 'GET', url: '/metrics', key: token })
+  t.equal(read.statusCode, 200)
+  t.match(read.body, /journey_events_appended_total/)
+})

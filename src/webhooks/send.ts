@@ -142,7 +142,7 @@ function exchange(url: URL, target: WebhookRequest, options: SendOptions): Promi
       request.destroy()
     }
     // Covers connect, TLS and the whole response: a receiver that dribbles cannot hold the worker.
-    const timer = setTimeout(() => settle('timeout'), options.timeoutMs)
+    const timer = setTimeout(() => settle(`timeout after ${options.timeoutMs} ms`), options.timeoutMs)
     request.on('error', (error) => settle(describeFailure(error)))
     request.on('response', (response: IncomingMessage) => {
       statusCode = response.statusCode ?? null

@@ -191,7 +191,7 @@ t.test('a redirect is an outcome, never followed (to loopback, to the metadata a
 t.test('a receiver that never answers times out; so does one that dribbles its body', async (t) => {
   const silent = await startReceiver(t, () => undefined)
   const quiet = await sendWebhook({ ...event, url: `http://127.0.0.1:${silent.port}/` }, { ...lax, timeoutMs: 300 })
-  t.match(quiet, { statusCode: null, body: '', error: 'timeout' })
+  t.match(quiet, { statusCode: null, body: '', error: /^timeout after \d+ ms$/ })
   t.ok(quiet.durationMs >= 295 && quiet.durationMs < 3000, `the timeout holds (${quiet.durationMs} ms)`)
 
   const slow = await startReceiver(t, (_r, response) => {
@@ -199,7 +199,7 @@ t.test('a receiver that never answers times out; so does one that dribbles its b
     response.write('first bytes')
   })
   const dribbled = await sendWebhook({ ...event, url: `http://127.0.0.1:${slow.port}/` }, { ...lax, timeoutMs: 300 })
-  t.match(dribbled, { statusCode: 200, body: 'first bytes', error: 'timeout' }, 'the timeout covers the whole response, and what came is kept')
+  t.match(dribbled, { statusCode: 200, body: 'first bytes', error: /^timeout/ }, 'the timeout covers the whole response, and what came is kept')
   t.ok(dribbled.durationMs < 3000)
 })
 

@@ -29,6 +29,7 @@ const EnvSchema = Type.Object({
   DB_LONG_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 120_000 }),
   DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1_000, maximum: 600_000, default: 30_000 }),
+  AUTH_CACHE_SIZE: Type.Integer({ minimum: 10, maximum: 1_000_000, default: 10_000 }),
   CONNECTION_TIMEOUT_MS: Type.Integer({ minimum: 1_000, maximum: 3_600_000, default: 180_000 }),
   APPEND_GROUP_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 32, default: 2 }),
   APPEND_GROUP_MAX_EVENTS: Type.Integer({ minimum: 1, maximum: maxBatch, default: 200 }),
@@ -106,6 +107,8 @@ export interface Config {
   workLimits: WorkLimits
   /** Fastify's requestTimeout: a request must arrive whole within it (a slow sender holds no socket for ever). */
   requestTimeoutMs: number
+  /** API keys cached, valid and unknown each apart (see plugins/auth.ts). */
+  authCacheSize: number
   /** Fastify's connectionTimeout: a socket with no traffic this long closes; above the longest work, which sends nothing meanwhile. */
   connectionTimeoutMs: number
   webhooks: WebhooksConfig
@@ -120,7 +123,7 @@ export interface Config {
 const numeric = new Set([
   'PORT', 'DB_POOL_SIZE', 'BODY_LIMIT', 'SHUTDOWN_GRACE_MS', 'JOURNEY_RETENTION_FREE_TEXT_MONTHS',
   'APPEND_GROUP_CONCURRENCY', 'APPEND_GROUP_MAX_EVENTS', 'APPEND_GROUP_OWN_BATCH',
-  'WEBHOOK_POLL_INTERVAL_MS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_CONCURRENCY', 'DB_STATEMENT_TIMEOUT_MS', 'DB_LONG_STATEMENT_TIMEOUT_MS', 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS', 'CONNECTION_TIMEOUT_MS',
+  'WEBHOOK_POLL_INTERVAL_MS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_CONCURRENCY', 'DB_STATEMENT_TIMEOUT_MS', 'DB_LONG_STATEMENT_TIMEOUT_MS', 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS', 'CONNECTION_TIMEOUT_MS', 'AUTH_CACHE_SIZE',
 ])
 
 export class ConfigError extends Error {}
@@ -192,6 +195,7 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
       idleInTransactionMs: env.DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
     requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
+    authCacheSize: env.AUTH_CACHE_SIZE,
     connectionTimeoutMs: env.CONNECTION_TIMEOUT_MS,
     metrics: { enabled: env.METRICS === 'on', token: env.METRICS_TOKEN },
     webhooks: {

@@ -25,10 +25,6 @@ declare module 'fastify' {
 }
 
 const cacheTtlMs = 5_000
-/** Valid keys cached: as many as the tenants hold; past it the oldest goes, one at a time. */
-const knownMax = 10_000
-/** Unknown keys remembered (a flood of random keys costs one lookup each, then nothing); their own room. */
-const unknownMax = 10_000
 
 function bearerOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
@@ -40,8 +36,11 @@ function bearerOf(request: FastifyRequest): string | undefined {
 async function authPlugin(app: FastifyInstance) {
   // Two caches, so that unknown keys, however many, never push a valid one out: a flood of random
   // bearer keys must not turn every real request into a database lookup.
+  // Each holds AUTH_CACHE_SIZE: valid keys (as many as the tenants hold; past it the oldest goes,
+  // one at a time), and unknown ones (a flood of random keys costs one lookup each, then nothing).
   const known = new Map<string, { principal: Principal; expires: number }>()
   const unknown = new Map<string, number>()
+  const { authCacheSize } = app.config
   app.decorate('forgetKeys', () => {
     known.clear()
     unknown.clear()
@@ -66,12 +65,12 @@ async function authPlugin(app: FastifyInstance) {
     const row = await inTenant(app.db, tenantId, (tx) => findApiKey(tx, tenantId, key), { oneRoundTrip: true })
     if (!row) {
       known.delete(cacheKey)
-      remember(unknown, unknownMax, cacheKey, now() + cacheTtlMs)
+      remember(unknown, authCacheSize, cacheKey, now() + cacheTtlMs)
       return null
     }
     const principal = { tenantId, keyId: row.id, scopes: row.scopes }
     unknown.delete(cacheKey)
-    remember(known, knownMax, cacheKey, { principal, expires: now() + cacheTtlMs })
+    remember(known, authCacheSize, cacheKey, { principal, expires: now() + cacheTtlMs })
     return principal
   }
 

@@ -173,10 +173,12 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
 }
 
 /**
- * In-memory databases of one process (tests, mostly) start as copies of the first one's fresh
- * cluster: creating a cluster (initdb) costs PGlite seconds, loading a copy of one half a second.
+ * In-memory databases of one process (tests, mostly) start as copies of the first one's cluster,
+ * taken just after it was migrated: creating a cluster (initdb) and migrating it cost PGlite
+ * seconds, loading a copy half a second (its migrations are then found applied).
  */
-let freshCluster: Promise<Blob> | undefined
+let migratedCluster: Promise<Blob> | undefined
+const copiesToMake = new WeakSet<PGlite>()
 
 async function openPGlite(options: DatabaseOptions): Promise<Database> {
   const inMemory = options.dataDir.startsWith('memory://')
@@ -184,9 +186,9 @@ async function openPGlite(options: DatabaseOptions): Promise<Database> {
   // Loaded only here: the embedded database's module alone is about 45 MB of a process's memory.
   const { PGlite, types } = await import('@electric-sql/pglite')
   // A copy that could not be made is no copy: the cluster is then created as the first one was.
-  const template = inMemory ? await freshCluster?.catch(() => undefined) : undefined
+  const template = inMemory ? await migratedCluster?.catch(() => undefined) : undefined
   const client = template ? await PGlite.create({ loadDataDir: template }) : await PGlite.create(options.dataDir)
-  if (inMemory && !template) freshCluster = client.dumpDataDir('none')
+  if (inMemory && !template) copiesToMake.add(client)
   // WAL segments are removed, not renamed for reuse with their old bytes: erasure relies on it (store/purge.ts).
   await client.exec('set wal_recycle = off')
   // Dates and timestamps as the strings PostgreSQL prints, as on the server above.
@@ -233,6 +235,7 @@ export async function migrateDatabase(database: Database, options: DatabaseOptio
     // The embedded database has one session: it migrates as the owner, then serves as journey_app.
     await database.pglite.exec('set role none')
     await migrate(drizzle({ client: database.pglite }), { migrationsFolder })
+    if (copiesToMake.has(database.pglite)) migratedCluster ??= database.pglite.dumpDataDir('none')
     await database.pglite.exec(`set role ${appRole}`)
     return
   }

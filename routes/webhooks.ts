@@ -124,6 +124,9 @@ const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }, async (request) => {
     const { tenantId, keyId } = principalOf(request)
     const change = request.body
+    // Another tenant's subscription is a 404 before anything is said about the body (no existence leak);
+    // the URL's check resolves a name, which no transaction may wait on.
+    if (!await inTenant(app.db, tenantId, (tx) => readWebhook(tx, tenantId, request.params.id), { oneRoundTrip: true })) throw notFoundHook(request.params.id)
     checkFilters(change.events)
     if (change.url !== undefined) await checkWebhookTarget(change.url, { allowPrivateNetworks: settings.allowPrivateNetworks })
     const webhook = await inTenant(app.db, tenantId, async (tx) => {

@@ -8,6 +8,7 @@ import { scopes } from '../../src/domain/keys.js'
 import type { Db } from '../../src/store/database.js'
 import { buildTestApp, type TestApp } from '../helpers/app.js'
 import { look, problemDefects } from '../helpers/faults.js'
+import { webhookSettings } from '../helpers/webhooks.js'
 import { OpenApi, validInstance, type Operation } from '../helpers/openapi-fuzz.js'
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
@@ -49,7 +50,7 @@ function contractScope(op: Operation): string | undefined {
 }
 
 t.test('tenant B on tenant A\'s objects', async (t) => {
-  const ctx = await buildTestApp(t)
+  const ctx = await buildTestApp(t, { webhooks: webhookSettings })
   const b = await ctx.otherTenant()
   const api = await openApi(ctx)
   const tag = `iso-${Date.now().toString(36)}`
@@ -67,11 +68,19 @@ t.test('tenant B on tenant A\'s objects', async (t) => {
   const keyBody: unknown = key.json()
   const keyId = isRecord(keyBody) && typeof keyBody.id === 'string' ? keyBody.id : 'none'
   t.equal(key.statusCode, 201, 'and an API key')
+  // Nothing listens on port 9: the subscription's ping waits in the outbox (no worker runs in tests).
+  const hook = await ctx.request({ method: 'POST', url: '/v1/webhooks', payload: { url: 'http://127.0.0.1:9/hook', events: ['*'] } })
+  t.equal(hook.statusCode, 201, 'and a webhook subscription')
+  const webhookId = String(hook.json<{ webhook: { id: string } }>().webhook.id)
+  const deliveries = await ctx.request({ method: 'GET', url: `/v1/webhooks/${webhookId}/deliveries` })
+  const deliveryId = String(deliveries.json<{ data?: { id: string }[] }>().data?.[0]?.id)
+  t.equal(deliveries.statusCode, 200, 'with a delivery (its ping)')
 
   // Tenant A's object for each kind of id a path can take.
-  const ids: Record<string, string> = { journeyId, personId, promiseId }
+  const ids: Record<string, string> = { journeyId, personId, promiseId, deliveryId }
   const idFor = (op: Operation, name: string): string | undefined => {
     if (name === 'id' && op.path.startsWith('/v1/api-keys/')) return keyId
+    if (name === 'id' && op.path.startsWith('/v1/webhooks/')) return webhookId
     return ids[name]
   }
 

@@ -113,6 +113,12 @@ export function validInstance(api: OpenApi, raw: Schema, depth = 0): Json {
     const properties = isRecord(schema.properties) ? schema.properties : {}
     const required = Array.isArray(schema.required) ? schema.required.filter((r): r is string => typeof r === 'string') : []
     for (const name of required) out[name] = depth > 12 ? null : validInstance(api, isSchema(properties[name]) ? properties[name] : {}, depth + 1)
+    // minProperties (a PATCH must change something): the first optional fields, in schema order.
+    const least = typeof schema.minProperties === 'number' ? schema.minProperties : 0
+    for (const name of Object.keys(properties).filter((n) => !(n in out)).slice(0, Math.max(0, least - Object.keys(out).length))) {
+      const property = properties[name]
+      out[name] = validInstance(api, isSchema(property) ? property : {}, depth + 1)
+    }
     return out
   }
   if (types.includes('array')) {

@@ -52,7 +52,8 @@ async function dbPlugin(app: FastifyInstance, options: { config: Config }) {
   let analyzer: NodeJS.Timeout | undefined
   if (database.db.kind === 'pglite') {
     const analyze = () => database.db.maintain('analyze').catch((err: unknown) => app.log.warn({ err }, 'ANALYZE failed'))
-    await analyze()
+    // An in-memory database starts empty: there is nothing to learn before the first interval.
+    if (!config.dataDir.startsWith('memory://')) await analyze()
     analyzer = setInterval(() => void analyze(), 10 * 60 * 1000)
     analyzer.unref()
   }

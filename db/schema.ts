@@ -143,6 +143,37 @@ export const promises = pgTable('promises', {
   index('promises_category').on(t.tenantId, t.category, t.dueKey, t.id),
 ])
 
+// Maintained aggregates of the analytics (src/domain/analytics-cells.ts): the sum of every
+// journey's cells, kept in the append's transaction. Cells that sum to zero may linger; reads skip them.
+export const analyticsCounts = pgTable('analytics_counts', {
+  tenantId: text('tenant_id').notNull(),
+  analysis: text('analysis').notNull(),
+  grouping: text('grouping').notNull(),
+  // The first day of the month; '-infinity' for hires without a start date.
+  month: date('month', { mode: 'string' }).notNull(),
+  groupKey: text('group_key').notNull(),
+  measure: text('measure').notNull(),
+  bucket: integer('bucket').notNull(),
+  value: bigint('value', { mode: 'number' }).notNull(),
+}, (t) => [primaryKey({ columns: [t.tenantId, t.analysis, t.grouping, t.month, t.groupKey, t.measure, t.bucket] })])
+
+export const analyticsPeople = pgTable('analytics_people', {
+  tenantId: text('tenant_id').notNull(),
+  analysis: text('analysis').notNull(),
+  grouping: text('grouping').notNull(),
+  month: date('month', { mode: 'string' }).notNull(),
+  groupKey: text('group_key').notNull(),
+  split: text('split').notNull(),
+  personRef: text('person_ref').notNull(),
+  // How many of the person's items are in the cell: a member while above zero.
+  value: integer('value').notNull(),
+}, (t) => [primaryKey({ columns: [t.tenantId, t.analysis, t.grouping, t.month, t.groupKey, t.split, t.personRef] })])
+
+// Tenants whose aggregates are still to be filled from their projection rows (those that predate them).
+export const analyticsPending = pgTable('analytics_pending', {
+  tenantId: text('tenant_id').primaryKey(),
+})
+
 export const idempotencyKeys = pgTable('idempotency_keys', {
   tenantId: text('tenant_id').notNull(),
   key: text('key').notNull(),

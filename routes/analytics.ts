@@ -4,8 +4,7 @@ import { invalid } from '../src/domain/errors.js'
 import { isoDate } from '../src/domain/journey.js'
 import { wholeMonths } from '../src/domain/suppression.js'
 import { principalOf } from '../src/plugins/auth.js'
-import { inTenant, type Tx } from '../src/store/database.js'
-import { ledgerRevision, RevisionCache } from '../src/store/revision-cache.js'
+import { inTenant } from '../src/store/database.js'
 import { notHiredGroup, promiseAnalytics, promiseGroupings, retentionAnalytics, retentionGroupings, unknownGroup } from '../src/store/analytics.js'
 import { problemResponses } from './schemas.js'
 
@@ -36,7 +35,7 @@ const PromiseGroupSchema = Type.Object({
   open: count('Of those, still open (whether open, due, overdue or renegotiated).'),
   overdue: count('Of those, open with a due date before today.'),
   keepRate: rate('kept / (kept + broken + overdue), 4 decimals; null when that is 0.'),
-  medianDaysToKeep: nullable(Type.Number({ description: 'Median days from made to kept over the kept promises, 1 decimal; null when none.' })),
+  medianDaysToKeep: nullable(Type.Number({ description: 'Median calendar days (UTC) from the day made to the day kept over the kept promises (a whole or half number); null when none.' })),
   perceptionGap: count('Kept promises the employee assessed at 2 or lower.'),
 }, { $id: 'PromiseAnalyticsGroup', title: 'PromiseAnalyticsGroup' })
 
@@ -115,15 +114,6 @@ function checkQuery(q: { from?: string; to?: string; minGroupSize?: number }) {
 }
 
 const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
-  // Whole-tenant aggregations are recomputed only when the tenant's ledger has moved (see revision-cache).
-  const cache = new RevisionCache<unknown[]>({ maxEntries: 1000, refreshAfterMs: 60_000, now: () => app.config.now().getTime() })
-  const cached = async <T>(tenantId: string, key: unknown[], compute: (tx: Tx) => Promise<T[]>): Promise<T[]> => {
-    const revision = await inTenant(app.db, tenantId, (tx) => ledgerRevision(tx, tenantId), { oneRoundTrip: true })
-    // The compute function runs in a transaction of its own: a background refresh outlives this request.
-    const rows = await cache.get(JSON.stringify([tenantId, ...key]), revision, () => inTenant(app.db, tenantId, compute, { long: true }))
-    return rows as T[]
-  }
-
   app.get('/v1/analytics/promises', {
     config: { scope: 'analytics:read' },
     schema: {
@@ -138,7 +128,7 @@ const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const period = checkQuery(request.query)
     const { groupBy } = request.query
     const today = isoDate(app.config.now())
-    const data = await cached(tenantId, ['promises', groupBy, period, today], (tx) => promiseAnalytics(tx, tenantId, { groupBy, ...period, today }))
+    const data = await inTenant(app.db, tenantId, (tx) => promiseAnalytics(tx, tenantId, { groupBy, ...period, today }), { oneRoundTrip: true })
     return { groupBy, ...period, data }
   })
 
@@ -156,7 +146,7 @@ const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const period = checkQuery(request.query)
     const { groupBy } = request.query
     const today = isoDate(app.config.now())
-    const data = await cached(tenantId, ['retention', groupBy, period, today], (tx) => retentionAnalytics(tx, tenantId, { groupBy, ...period, today }))
+    const data = await inTenant(app.db, tenantId, (tx) => retentionAnalytics(tx, tenantId, { groupBy, ...period, today }), { oneRoundTrip: true })
     return { groupBy, ...period, data }
   })
 }

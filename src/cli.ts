@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util'
 import { loadConfig, type Config } from './config.js'
 import { defaultTenantId, scopes, type Scope } from './domain/keys.js'
+import { fillPendingAggregates } from './store/aggregates.js'
 import { inTenant, migrateDatabase, openDatabase, type Database } from './store/database.js'
 import { keyringOf } from './plugins/keyring.js'
 import { rebuildProjections } from './store/rebuild.js'
@@ -40,6 +41,7 @@ async function withDatabase<T>(config: Config, work: (database: Database) => Pro
   const database = await openDatabase(options)
   try {
     await migrateDatabase(database, options)
+    await fillPendingAggregates(database.db)
     return await work(database)
   } finally {
     await database.close()

@@ -28,11 +28,6 @@ export function vacancyNeeded(state: StreamState, event: IncomingEvent): string 
   return state.kind === 'journey' ? vacancyToInherit(state.facts, event) : null
 }
 
-/** The journeys whose promises an append of these events must load (see JourneyState.promises). */
-export function journeysNeedingPromises(events: readonly IncomingEvent[]): string[] {
-  return [...new Set(events.filter((e) => e.streamKind === 'journey' && needsPromises(e)).map((e) => e.subject))]
-}
-
 /** A stored state with what this append loaded beside it (a journey's promises, from their rows). */
 export function loadedState(state: StreamState, promises: PromiseBook | undefined): StreamState {
   return state.kind === 'journey' && state.promises === null && promises ? withPromises(state, promises) : state

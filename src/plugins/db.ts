@@ -5,6 +5,7 @@ import fp from 'fastify-plugin'
 import { sql } from 'drizzle-orm'
 import type { Config } from '../config.js'
 import { defaultTenantId } from '../domain/keys.js'
+import { fillPendingAggregates } from '../store/aggregates.js'
 import { execute, migrateDatabase, openDatabase, type Database, type Db } from '../store/database.js'
 import { countTenants, createTenant } from '../store/tenants.js'
 
@@ -39,6 +40,8 @@ async function dbPlugin(app: FastifyInstance, options: { config: Config }) {
   const database = await openDatabase(dbOptions)
   try {
     await migrateDatabase(database, dbOptions)
+    const filled = await fillPendingAggregates(database.db)
+    if (filled > 0) app.log.info({ tenants: filled }, 'analytics aggregates filled from the projections')
     await bootstrapTenant(database.db, config)
   } catch (error) {
     await database.close()

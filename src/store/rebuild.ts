@@ -1,7 +1,11 @@
 // Rebuilds every stream's state and every projection from the ledger with the same folds the
 // append path uses, a batch of streams at a time so memory stays flat however large the ledger
-// is. Each batch locks its streams as an append does, so the service can keep writing meanwhile.
+// is. Each batch locks its streams as an append does, so the service can keep writing meanwhile, and
+// moves the analytics aggregates by the difference between the batch's old rows and its new ones.
 import { sql } from 'drizzle-orm'
+import { cellDelta, journeyCells } from '../domain/analytics-cells.js'
+import { projectJourney } from '../domain/journey.js'
+import { aggregateWrites, cellsOfRows } from './aggregates.js'
 import { foldStream, stateVersion, storedForm, type StreamKind } from '../domain/streams.js'
 import { execute, inSystem, inTenant, query, type Db, type Tx } from './database.js'
 import { readStreams, streamKey, streamsUpdate } from './event-store.js'
@@ -39,6 +43,8 @@ export async function rebuildProjections(db: Db, options: { tenantId?: string; o
     }
     // Rows no stream stands behind (there should be none) go too, so the result is the ledger's alone.
     await inTenant(db, tenantId, async (tx) => {
+      const orphans = await query<{ id: string }>(tx, sql`select id from journeys j where tenant_id = ${tenantId} and not exists (select 1 from streams s where s.tenant_id = ${tenantId} and s.kind = 'journey' and s.id = j.id and s.version > 0)`)
+      for (const write of aggregateWrites(tenantId, cellDelta(await cellsOfRows(tx, tenantId, orphans.map((o) => o.id)), []))) await execute(tx, write)
       await execute(tx, sql`delete from journeys j where tenant_id = ${tenantId} and not exists (select 1 from streams s where s.tenant_id = ${tenantId} and s.kind = 'journey' and s.id = j.id and s.version > 0)`)
       await execute(tx, sql`delete from promises p where tenant_id = ${tenantId} and not exists (select 1 from journeys j where j.tenant_id = ${tenantId} and j.id = p.journey_id)`)
       await execute(tx, sql`delete from vacancies v where tenant_id = ${tenantId} and not exists (select 1 from streams s where s.tenant_id = ${tenantId} and s.kind = 'vacancy' and s.id = v.id and s.version > 0)`)
@@ -52,11 +58,15 @@ export async function rebuildProjections(db: Db, options: { tenantId?: string; o
 async function rebuildStreams(tx: Tx, tenantId: string, streams: readonly { kind: StreamKind; id: string; version: number }[]): Promise<number> {
   const histories = await readStreams(tx, tenantId, streams)
   const folded = streams.map((s) => ({ ...s, state: foldStream(s.kind, histories.get(streamKey(s)) ?? []) }))
-  await execute(tx, promisesOfJourneysDelete(tenantId, streams.flatMap((s) => (s.kind === 'journey' ? [s.id] : []))))
+  const journeyIds = streams.flatMap((s) => (s.kind === 'journey' ? [s.id] : []))
+  const before = await cellsOfRows(tx, tenantId, journeyIds)
+  const after = folded.map((s) => journeyCells(s.state.kind === 'journey' ? projectJourney(s.state) : null))
+  await execute(tx, promisesOfJourneysDelete(tenantId, journeyIds))
   const writes = projectionWrites(tenantId, folded.map((s) => ({ state: s.state, promiseRows: { made: 'all', changed: 'all' } })))
   await Promise.all([
     execute(tx, streamsUpdate(tenantId, folded.map((s) => ({ kind: s.kind, id: s.id, version: s.version, state: { v: stateVersion, state: storedForm(s.state) } })))),
     ...writes.map((statement) => execute(tx, statement)),
+    ...aggregateWrites(tenantId, cellDelta(before, after)).map((statement) => execute(tx, statement)),
   ])
   return [...histories.values()].reduce((n, events) => n + events.length, 0)
 }

@@ -1,6 +1,7 @@
 // The ledger's command handler: load the state of every stream a request touches (stored beside
 // the stream's version, not refolded from history), let the domain decide each event, evolve the
-// states, seal personal fields, and append events, states, projections and the webhook outbox in one statement.
+// states, seal personal fields, and append events, states, projections, analytics aggregates and the
+// webhook outbox in one statement.
 import { sql } from 'drizzle-orm'
 import type { IncomingEvent } from '../domain/cloudevent.js'
 import { personalFields } from '../domain/catalogue.js'
@@ -9,12 +10,15 @@ import { conflict, impossible, ProblemError } from '../domain/errors.js'
 import { record, type LedgerEvent } from '../domain/ledger-event.js'
 import { isPromiseEvent, type PromiseBook, type PromiseRecord, type VacancyPromiseSource } from '../domain/promise.js'
 import {
-  decide, evolve, foldStream, initialState, journeysNeedingPromises, loadedState, stateVersion, storedForm, vacancyNeeded, type StreamKind, type StreamState,
+  decide, evolve, foldStream, initialState, loadedState, stateVersion, storedForm, vacancyNeeded, type StreamKind, type StreamState,
 } from '../domain/streams.js'
 import { query, queryOne, type Tx } from './database.js'
 import {
   appendStatement, eventKey, lockStreams, readStreams, sortStreams, storedEvents, streamKey, type LockedStream, type NewEvent, type StoredResult,
 } from './event-store.js'
+import { cellDelta, journeyCells, type Cells } from '../domain/analytics-cells.js'
+import { projectJourney } from '../domain/journey.js'
+import { aggregateWrites } from './aggregates.js'
 import { byReference, markedFields, namedPersonIds, readPeopleOfAppend, resolvePeople, withLabelMarks, type AppendPeople } from './append-people.js'
 import { sealAad, type Keyring, type PersonRow } from './keyring.js'
 import { outboxWrites } from './outbox.js'
@@ -45,6 +49,8 @@ interface Working {
   appended: LedgerEvent[]
   /** The promise rows this append writes: made (inserted) and changed (updated). */
   promiseRows: { made: Set<string>; changed: Set<string> | 'all' }
+  /** The stream's analytics cells as loaded: the append writes the difference to its cells after. */
+  cellsBefore: Cells
 }
 
 /** The append in progress: its streams, the promises' journeys, and the new events in the order they will be stored. */
@@ -64,7 +70,7 @@ interface Context {
   stored: StoredResult[]
   owners: Map<string, string>
   people: AppendPeople
-  /** The promises of the journeys whose events need them, by journey. */
+  /** The promises of every journey the request names, by journey. */
   promises: Map<string, PromiseBook>
 }
 
@@ -110,17 +116,18 @@ async function readContext(tx: Tx, tenantId: string, events: readonly IncomingEv
   const streams = sortStreams(events.map((e) => ({ kind: e.streamKind, id: e.subject })))
   const namedPromises = events.flatMap((e) => (e.type === 'promise.made' && e.data.promiseId !== undefined ? [e.data.promiseId] : []))
   const personIds = namedPersonIds(events)
-  const needingPromises = journeysNeedingPromises(events)
+  // Every journey's promises, not only those its events need: a journey's analytics cells depend on all of them.
+  const journeys = streams.flatMap((s) => (s.kind === 'journey' ? [s.id] : []))
   const [locked, reads] = await Promise.all([
     lockStreams(tx, tenantId, streams),
     // One statement for the four reads, each a jsonb array: a statement costs the database more than its rows.
     queryOne<{ stored: StoredResult[]; owners: { id: string; journeyId: string }[]; people: { people: PersonRow[]; erased: string[] }; promises: PromiseRecord[] }>(tx, sql`
       select (${storedEvents(tenantId, events)}) as stored, (${promiseOwners(tenantId, namedPromises)}) as owners,
-        (${readPeopleOfAppend(keyring, tenantId, personIds, streams.flatMap((s) => (s.kind === 'journey' ? [s.id] : [])))}) as people,
-        (${promiseBooks(tenantId, needingPromises)}) as promises`),
+        (${readPeopleOfAppend(keyring, tenantId, personIds, journeys)}) as people,
+        (${promiseBooks(tenantId, journeys)}) as promises`),
   ])
   if (!reads) throw new Error('the append context read returned no row')
-  const promises = new Map<string, PromiseBook>(needingPromises.map((id) => [id, {}]))
+  const promises = new Map<string, PromiseBook>(journeys.map((id) => [id, {}]))
   for (const p of reads.promises) (promises.get(p.journeyId) ?? {})[p.id] = p
   const people = await resolvePeople(tx, keyring, tenantId, personIds, reads.people)
   return { locked, stored: reads.stored, owners: new Map(reads.owners.map((o) => [o.id, o.journeyId])), people, promises }
@@ -159,8 +166,13 @@ async function loadStates(tx: Tx, tenantId: string, locked: readonly LockedStrea
     const kind: StreamKind = s.kind === 'vacancy' ? 'vacancy' : 'journey'
     const stored = isCurrentState(s.state) ? s.state.state : s.version > 0 ? foldStream(kind, histories.get(streamKey(s)) ?? []) : initialState(kind)
     const state = loadedState(stored, kind === 'journey' ? promises.get(s.id) : undefined)
-    return [streamKey(s), { kind, id: s.id, version: s.version, state, appended: [], promiseRows: { made: new Set(), changed: new Set() } }]
+    return [streamKey(s), { kind, id: s.id, version: s.version, state, appended: [], promiseRows: { made: new Set(), changed: new Set() }, cellsBefore: cellsOf(state) }]
   }))
+}
+
+/** A stream's analytics cells (a vacancy has none: its promises count once a hire inherits them). */
+function cellsOf(state: StreamState): Cells {
+  return journeyCells(state.kind === 'journey' ? projectJourney(state) : null)
 }
 
 /** Decides one incoming event on its stream and evolves the stream with what the domain decided. */
@@ -223,7 +235,8 @@ async function store(tx: Tx, tenantId: string, batch: Batch, options: RecordOpti
   const streams = [...batch.streams.values()].filter((s) => s.appended.length > 0)
   const written = query<StoredResult>(tx, appendStatement(tenantId, rows,
     streams.map((s) => ({ kind: s.kind, id: s.id, version: s.version, state: { v: stateVersion, state: storedForm(s.state) } })),
-    [...projectionWrites(tenantId, streams), ...outboxWrites(tenantId, rows)]))
+    [...projectionWrites(tenantId, streams), ...outboxWrites(tenantId, rows),
+      ...aggregateWrites(tenantId, cellDelta(streams.map((s) => s.cellsBefore), streams.map((s) => cellsOf(s.state))))]))
   if (options.last) tx.sentAll()
   const inserted = new Map((await written).map((r) => [eventKey(r), r]))
   const results = new Map<number, AppendResult>()

@@ -197,15 +197,16 @@ export function expectedPromiseAnalytics(model: Model, q: Query) {
     const overdue = count((p) => p.outcome === 'open' && (dueDate(p, model) ?? '9999-12-31') < q.today)
     const kept = ps.filter((p) => p.outcome === 'kept')
     const broken = count((p) => p.outcome === 'broken')
-    // Median of whole milliseconds: 2 x median is an integer, so rounding to 0.1 day stays exact.
-    const ms = kept.map((p) => Date.parse(p.closedAt ?? '') - Date.parse(p.madeTime)).sort((a, b) => a - b)
-    const mid = Math.floor(ms.length / 2)
-    const twiceMedian = ms.length === 0 ? null : ms.length % 2 === 1 ? 2 * (ms[mid] ?? 0) : (ms[mid - 1] ?? 0) + (ms[mid] ?? 0)
+    // Calendar days (UTC) from the day made to the day kept; the median of whole numbers is whole or half.
+    const utcDay = (time: string) => Math.floor(Date.parse(time) / 86_400_000)
+    const days = kept.map((p) => utcDay(p.closedAt ?? '') - utcDay(p.madeTime)).sort((a, b) => a - b)
+    const mid = Math.floor(days.length / 2)
+    const median = days.length === 0 ? null : days.length % 2 === 1 ? (days[mid] ?? 0) : ((days[mid - 1] ?? 0) + (days[mid] ?? 0)) / 2
     return {
       made: ps.length, kept: kept.length, broken, renegotiated: count((p) => p.renegotiations > 0),
       withdrawn: count((p) => p.outcome === 'withdrawn'), open: count((p) => p.outcome === 'open'), overdue,
       keepRate: ratio(kept.length, kept.length + broken + overdue, 4),
-      medianDaysToKeep: twiceMedian === null ? null : ratio(twiceMedian, 2 * 86_400_000, 1),
+      medianDaysToKeep: median,
       perceptionGap: count((p) => p.outcome === 'kept' && p.assessed !== null && p.assessed <= 2),
     }
   })

@@ -1,4 +1,5 @@
 // The run's figures against the targets: results.json for machines, a markdown summary for people.
+import type { AnalyticsResult } from './analytics.js'
 import type { Comparison, JourneyLengthResult } from './journey-length.js'
 import type { LoadResult } from './load.js'
 import type { PgbenchResult } from './pgbench.js'
@@ -31,13 +32,15 @@ export interface Results {
   scenarios: LoadResult[]
   /** One request at a time on a journey of 1 000 events and on journeys of 5. */
   journeyLength: JourneyLengthResult | null
+  /** Every analytics grouping timed while a writer appends to the tenant, and cold on the large tenant. */
+  analytics: AnalyticsResult | null
   skipped: { name: string; why: string }[]
   checks: Check[]
   rebuild: RebuildResult | null
   pglite: { journeys: number; events: number; seedMs: number | null; scenarios: LoadResult[]; skipped: { name: string; why: string }[] } | null
 }
 
-const targets = { singleRatio: 0.3, batchRatio: 0.25, readRatio: 0.2, p99Ms: 50, rssMb: 300, longShortRatio: 1.2 }
+const targets = { singleRatio: 0.3, batchRatio: 0.25, readRatio: 0.2, p99Ms: 50, rssMb: 300, longShortRatio: 1.2, analyticsP95Ms: 50, analyticsColdMs: 100 }
 
 function ratio(name: string, numerator: number | null | undefined, denominator: number | null | undefined, min: number, detail: string): Check {
   if (numerator == null || denominator == null || denominator <= 0) return { name, value: null, target: `>= ${min}`, met: null, detail: `not measured (${detail})` }
@@ -54,13 +57,28 @@ function longShort(append: Comparison | null | undefined): Check {
 }
 
 /** The issues' targets: three ratios, an append's cost on a long journey, then p99 and peak RSS of every service scenario at 50 connections. */
-export function checks(r: Pick<Results, 'baselines' | 'scenarios' | 'journeyLength'>): Check[] {
+/** Issue 14: the slowest grouping's p95 under writes, and the slowest first request on the large tenant. */
+function analyticsChecks(a: AnalyticsResult | null): Check[] {
+  if (!a) return []
+  const out: Check[] = []
+  const worst = a.underWrites.reduce<AnalyticsResult['underWrites'][number] | null>((w, g) => (w === null || g.p95 > w.p95 ? g : w), null)
+  if (worst) {
+    out.push({ name: 'analytics p95 under writes, slowest grouping', value: worst.p95, target: `< ${targets.analyticsP95Ms} ms`, met: worst.p95 < targets.analyticsP95Ms && a.underWrites.every((g) => g.failures === 0),
+      detail: `${worst.endpoint}?groupBy=${worst.groupBy}, ${a.clients} clients, ${a.writer.eventsPerSec} events/s written` })
+  }
+  const cold = a.cold?.groupings.reduce<number | null>((w, g) => (w === null || g.firstMs > w ? g.firstMs : w), null)
+  if (cold != null && a.cold) out.push({ name: 'analytics cold on the large tenant, slowest first request', value: cold, target: `< ${targets.analyticsColdMs} ms`, met: cold < targets.analyticsColdMs, detail: `${a.cold.tenant}` })
+  return out
+}
+
+export function checks(r: Pick<Results, 'baselines' | 'scenarios' | 'journeyLength' | 'analytics'>): Check[] {
   const find = (name: string) => r.scenarios.find((s) => s.name === name)
   const out = [
     ratio('single ingest ÷ pgbench single-row', find('ingest-single')?.eventsPerSec, r.baselines.pgbenchSingle?.rowsPerSec, targets.singleRatio, 'events/s ÷ rows/s'),
     ratio('batch ingest ÷ pgbench 100-row', find('ingest-batch')?.eventsPerSec, r.baselines.pgbenchBatch?.rowsPerSec, targets.batchRatio, 'events/s ÷ rows/s'),
     ratio('journey reads ÷ hello', find('journey-read')?.reqPerSec, r.baselines.hello?.reqPerSec, targets.readRatio, 'req/s ÷ req/s'),
     longShort(r.journeyLength?.append),
+    ...analyticsChecks(r.analytics),
   ]
   for (const s of r.scenarios) {
     // No completed request means every one took longer than the run: that is a miss, not a p99 of 0.
@@ -134,6 +152,26 @@ function journeyLengthSection(j: JourneyLengthResult | null): string[] {
   ]
 }
 
+/** Exact percentiles of every grouping, request by request, while the writer appends. */
+function analyticsSection(a: AnalyticsResult | null): string[] {
+  if (!a) return []
+  const w = a.writer
+  const lines = [
+    `**Analytics while writing.** Tenant \`${a.tenant}\` (${num(a.journeys)} journeys); a writer appends one event every ${num(1000 / w.targetPerSec)} ms (promises made, kept and broken, department moves, pulses): ` +
+      `${num(w.accepted)} accepted, ${num(w.refused)} refused, ${num(w.eventsPerSec, 1)} events/s. Each grouping: ${a.clients} clients for ${a.secondsPerGrouping} s, every latency kept.`, '',
+    '| Endpoint | groupBy | requests | p50 ms | p95 ms | p99 ms | max ms | failures |',
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+    ...a.underWrites.map((g) => `| ${g.endpoint} | ${g.groupBy} | ${num(g.requests)} | ${num(g.p50, 1)} | **${num(g.p95, 1)}** | ${num(g.p99, 1)} | ${num(g.max, 1)} | ${g.failures} |`),
+    '',
+  ]
+  if (a.cold) {
+    lines.push(`**Analytics cold** on \`${a.cold.tenant}\` (${num(a.cold.journeys)} journeys): the first three requests of each grouping, one at a time, on a service that had served no analytics.`, '',
+      '| Endpoint | groupBy | first ms | median of 3 ms |', '|---|---|---:|---:|',
+      ...a.cold.groupings.map((g) => `| ${g.endpoint} | ${g.groupBy} | ${num(g.firstMs, 1)} | ${num(g.medianOfThreeMs, 1)} |`), '')
+  }
+  return lines
+}
+
 export function markdown(r: Results): string {
   const m = r.machine
   const lines: string[] = [
@@ -159,6 +197,7 @@ export function markdown(r: Results): string {
     ...[r.baselines.pgbenchSingle, r.baselines.pgbenchBatch].flatMap((p) => (p ? [`| ${p.label} | ${num(p.rowsPerSec)} | ${num(p.tps)} | ${p.clients} | ${num(p.latencyAvgMs, 2)} | ${num(p.databaseCpuMsPerRow, 3)} |`] : [])),
     '',
     ...journeyLengthSection(r.journeyLength),
+    ...analyticsSection(r.analytics),
     '| Target | value | target | |',
     '|---|---:|---:|---|',
     ...r.checks.map((c) => `| ${c.name} | ${c.value === null && c.met === false ? c.detail : num(c.value, c.value !== null && c.value < 10 ? 3 : 1)} | ${c.target} | ${mark(c.met)} |`),

@@ -12,6 +12,7 @@ import { createScratchTable, dropScratchTable, findPgbench, pgbenchVersion, runP
 import { cliHasSeed, createBenchKey, journeyCli, sampleJourneyIds, seedTenant, tenantState, type Cli } from './prefill.js'
 import { runPglite } from './pglite.js'
 import { postmasterOf } from './cpu.js'
+import { analyticsUnderWrites, coldAnalytics, type AnalyticsResult } from './analytics.js'
 import { runJourneyLength, type JourneyLengthResult } from './journey-length.js'
 import { killAllNow, stopAll, stopChild } from './processes.js'
 import { checks, markdown, type Machine, type RebuildResult, type Results } from './report.js'
@@ -56,6 +57,8 @@ const settings = {
   connections: positive(args.connections ?? '50', '--connections'),
   pgliteJourneys: positive(args['pglite-journeys'] ?? (quick ? '300' : '2000'), '--pglite-journeys'),
   pgbenchClients: 16,
+  // Issue 14: a tenant of its own, written to at 50 events/s while every grouping is timed.
+  analytics: { journeys: quick ? 2000 : 20000, clients: 4, secondsPerGrouping: quick ? 2 : 5, writesPerSec: 50 },
   // Few requests: every append grows the journeys compared, and the long one should stay near 1 000.
   journeyLength: { longEvents: 1000, shortEvents: 5, rounds: quick ? 3 : 5, requestsPerRound: quick ? 30 : 40, warmupRequests: 5 },
 }
@@ -178,6 +181,23 @@ async function lengthComparison(service: Running, workload: Workload): Promise<J
   }
 }
 
+/** The analytics tenant (seeded once, reused), a writer on it, and every grouping timed meanwhile. */
+async function analyticsWhileWriting(service: Running, tag: string): Promise<Omit<AnalyticsResult, 'cold'> | null> {
+  if (!wanted('analytics-under-writes')) return null
+  const tenant = `bench-analytics-${settings.analytics.journeys}`
+  let state = await tenantState(sql, tenant)
+  if (state.journeys < settings.analytics.journeys) {
+    if (!state.exists) await journeyCli(cli, ['tenants', 'create', '--name', tenant], 120_000)
+    log(`seeding tenant ${tenant} with ${settings.analytics.journeys} journeys`)
+    await seedTenant(cli, { tenantId: tenant, journeys: settings.analytics.journeys, seed: settings.seed + 1, timeoutMs: (quick ? 20 : 60) * 60_000 })
+    await sql`vacuum analyze`
+    state = await tenantState(sql, tenant)
+  }
+  const apiKey = await createBenchKey(cli, tenant)
+  const active = await sql<{ id: string }[]>`select id from journeys where tenant_id = ${tenant} and stage in ('active', 'onboarding') order by random() limit 5000`
+  return analyticsUnderWrites({ baseUrl: service.baseUrl, apiKey, tenant, journeys: state.journeys, journeyIds: active.map((r) => r.id), tag, clients: settings.analytics.clients, secondsPerGrouping: settings.analytics.secondsPerGrouping, writesPerSec: settings.analytics.writesPerSec, log })
+}
+
 async function rebuild(): Promise<RebuildResult | null> {
   if (args['skip-rebuild'] || !wanted('rebuild')) return null
   log(`rebuild: journey projections rebuild --tenant ${tenantId}`)
@@ -219,6 +239,8 @@ async function main(): Promise<void> {
   log(`tenant ${tenantId}: ${state.journeys} journeys, ${state.events} events`)
   const workload: Workload = { tag: runTag(), journeyIds: await sampleJourneyIds(sql, tenantId, 20_000), apiKey }
 
+  // Before anything has asked for analytics: what a first request costs on the large tenant.
+  const cold = wanted('analytics-cold') ? { tenant: tenantId, journeys: state.journeys, groupings: await coldAnalytics(service.baseUrl, apiKey) } : null
   const scenarios: LoadResult[] = []
   const baselines: Results['baselines'] = { pgbenchSingle: null, pgbenchBatch: null, hello: null, helloDatabase: null }
   // Each baseline runs just before the scenario it is compared with, so drift on a shared machine hits both alike.
@@ -232,6 +254,8 @@ async function main(): Promise<void> {
   await measure(overduePromises(workload), service, scenarios)
   await measure(promiseAnalytics(workload), service, scenarios)
   const journeyLength = await lengthComparison(service, workload)
+  const underWrites = await analyticsWhileWriting(service, workload.tag)
+  const analytics: AnalyticsResult | null = underWrites ? { ...underWrites, cold } : null
   await createScratchTable(sql)
   try {
     baselines.pgbenchSingle = await pgbench('single', pgbenchPath)
@@ -256,7 +280,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: facts,
     settings: { service: compiled ? `compiled (node ${serviceNodeFlags(root).join(' ')} dist/src/server.js)` : `node ${serviceNodeFlags(root).join(' ')} --import tsx src/server.ts`, connections: settings.connections, durationS: settings.durationS, warmupS: settings.warmupS, pgbenchClients: settings.pgbenchClients, pgbenchDurationS: settings.durationS, serviceOverrides },
     dataset: { tenant: tenantId, journeys: state.journeys, events: state.events, seededThisRun: seedMs !== null, seedMs: seedMs === null ? null : Math.round(seedMs) },
-    baselines, scenarios, journeyLength, skipped, checks: checks({ baselines, scenarios, journeyLength }), rebuild: rebuilt, pglite,
+    baselines, scenarios, journeyLength, analytics, skipped, checks: checks({ baselines, scenarios, journeyLength, analytics }), rebuild: rebuilt, pglite,
   }
   const base = quick ? 'results-quick' : 'results'
   writeFileSync(`${root}bench/${base}.json`, `${JSON.stringify(results, null, 2)}\n`)

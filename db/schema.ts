@@ -167,6 +167,8 @@ export const analyticsPeople = pgTable('analytics_people', {
   personRef: text('person_ref').notNull(),
   // How many of the person's items are in the cell: a member while above zero.
   value: integer('value').notNull(),
+  // The last change to value: the append reads back whether the person joined or left the cell.
+  lastChange: integer('last_change').notNull(),
 }, (t) => [primaryKey({ columns: [t.tenantId, t.analysis, t.grouping, t.month, t.groupKey, t.split, t.personRef] })])
 
 // Tenants whose aggregates are still to be filled from their projection rows (those that predate them).

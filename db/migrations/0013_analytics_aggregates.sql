@@ -23,6 +23,7 @@ CREATE TABLE "analytics_people" (
 	"split" text NOT NULL,
 	"person_ref" text NOT NULL,
 	"value" integer NOT NULL,
+	"last_change" integer NOT NULL,
 	CONSTRAINT "analytics_people_tenant_id_analysis_grouping_month_group_key_split_person_ref_pk" PRIMARY KEY("tenant_id","analysis","grouping","month","group_key","split","person_ref")
 );
 --> statement-breakpoint

@@ -11,27 +11,35 @@ export const promiseGroupings = ['madeBy', 'category', 'department', 'vacancy', 
 export const retentionGroupings = ['department', 'hireCohort', 'vacancy'] as const
 export type PromiseGrouping = (typeof promiseGroupings)[number]
 export type RetentionGrouping = (typeof retentionGroupings)[number]
-export type Analysis = 'promises' | 'retention'
-
 /** The label of a group whose key is absent (no department, no vacancy, no madeAt). */
 export const unknownGroup = 'unknown'
 /** The hireCohort of a journey without employee.hired. */
 export const notHiredGroup = 'not-hired'
 /** The month of a hire without a start date: inside no period, counted only when none is asked. */
 export const undatedMonth = '-infinity'
+/** Every cell is kept twice: in its month and in this one, which sums all time (a request without a period reads only these). */
+export const allTime = 'infinity'
+/** Days per bin of the days-to-keep histogram: a median reads the bins, then the days of the one or two bins that hold it. */
+export const keptBinDays = 32
 
 /**
  * Measures of a count cell. Promises: made, kept, broken, withdrawn, renegotiated, open, gap (kept and
- * assessed <= 2); keptDays (bucket: whole days from made to kept); openDue (bucket: the due date as
- * days since 1970-01-01: overdue is the sum of the buckets before today). Retention: hires, exits,
- * early, each also for the hires with a broken promise (bHires, bExits, bEarly).
+ * assessed <= 2); keptBin (bucket: days from made to kept / keptBinDays); openDueMonth (bucket: the due
+ * date's month as year * 12 + month - 1). Their day-grained twins go to the analysis `promises.days`:
+ * keptDay (bucket: days to keep) and openDueDay (bucket: the due date as days since 1970-01-01), read
+ * only where a median or today's month needs them. Retention: hires, exits, early, each also over the
+ * hires with a broken promise (bHires, bExits, bEarly). `people` (bucket: the split's index) is kept
+ * by the store from the membership cells: the distinct people of a cell.
  */
 export type Measure =
-  | 'made' | 'kept' | 'broken' | 'withdrawn' | 'renegotiated' | 'open' | 'gap' | 'keptDays' | 'openDue'
+  | 'made' | 'kept' | 'broken' | 'withdrawn' | 'renegotiated' | 'open' | 'gap' | 'keptBin' | 'openDueMonth' | 'keptDay' | 'openDueDay'
   | 'hires' | 'exits' | 'early' | 'bHires' | 'bExits' | 'bEarly'
+export type Analysis = 'promises' | 'promises.days' | 'retention'
+/** Splits of a group's people: '' the whole group; 'b' / 'n' its hires with and without a broken promise. */
+export const splits = ['', 'b', 'n'] as const
 
 export interface CountCell { analysis: Analysis; grouping: string; group: string; month: string; measure: Measure; bucket: number; value: number }
-/** A person in a group's month (split: 'b' / 'n' for hires with and without a broken promise; '' when the analysis has no splits); value: how many of their items. */
+/** A person in a group's month (split: see splits); value: how many of their items. */
 export interface PersonCell { analysis: Analysis; grouping: string; group: string; month: string; split: string; personRef: string; value: number }
 export interface Cells { counts: CountCell[]; people: PersonCell[] }
 
@@ -44,6 +52,8 @@ export interface ProjectedJourney {
 const dayMs = 86_400_000
 /** Days since 1970-01-01 of an ISO date or timestamp, by its UTC day. */
 export const epochDay = (iso: string): number => Math.floor(Date.parse(iso.length === 10 ? `${iso}T00:00:00.000Z` : iso) / dayMs)
+/** The month of an ISO date as year * 12 + month - 1. */
+export const monthIndex = (date: string): number => Number(date.slice(0, 4)) * 12 + Number(date.slice(5, 7)) - 1
 /** The first day of the UTC month of an ISO date or timestamp. */
 const monthOf = (iso: string): string => `${(iso.length === 10 ? iso : new Date(iso).toISOString()).slice(0, 7)}-01`
 
@@ -60,33 +70,40 @@ function promiseKey(grouping: PromiseGrouping, j: ProjectedJourney['journey'], p
   return journeyKey(grouping, j)
 }
 
-/** The measures one promise adds to its cell. */
-function promiseMeasures(p: PromiseRecord): [Measure, number][] {
-  const measures: [Measure, number][] = [['made', 0]]
-  if (p.renegotiations > 0) measures.push(['renegotiated', 0])
+/** The measures one promise adds to its cell: [analysis, measure, bucket]. */
+function promiseMeasures(p: PromiseRecord): [Analysis, Measure, number][] {
+  const measures: [Analysis, Measure, number][] = [['promises', 'made', 0]]
+  if (p.renegotiations > 0) measures.push(['promises', 'renegotiated', 0])
   if (p.outcome === 'open') {
-    measures.push(['open', 0])
-    if (p.dueDate !== null) measures.push(['openDue', epochDay(p.dueDate)])
-  } else measures.push([p.outcome, 0])
+    measures.push(['promises', 'open', 0])
+    if (p.dueDate !== null) measures.push(['promises', 'openDueMonth', monthIndex(p.dueDate)], ['promises.days', 'openDueDay', epochDay(p.dueDate)])
+  } else measures.push(['promises', p.outcome, 0])
   if (p.outcome === 'kept' && p.closedAt !== null) {
-    measures.push(['keptDays', epochDay(p.closedAt) - epochDay(p.madeTime)])
-    if (p.assessedFulfilled !== null && p.assessedFulfilled <= 2) measures.push(['gap', 0])
+    const days = epochDay(p.closedAt) - epochDay(p.madeTime)
+    measures.push(['promises', 'keptBin', Math.floor(days / keptBinDays)], ['promises.days', 'keptDay', days])
+    if (p.assessedFulfilled !== null && p.assessedFulfilled <= 2) measures.push(['promises', 'gap', 0])
   }
   return measures
 }
 
-/** The cells a journey (as projected, with all its promises) adds to the aggregates. */
+/** The cells a journey (as projected, with all its promises) adds to the aggregates, each in its month and in allTime. */
 export function journeyCells(projected: ProjectedJourney | null): Cells {
   const cells: Cells = { counts: [], people: [] }
   if (!projected) return cells
   const { journey: j, promises } = projected
+  const count = (analysis: Analysis, grouping: string, group: string, month: string, measure: Measure, bucket: number) => {
+    for (const m of [month, allTime]) cells.counts.push({ analysis, grouping, group, month: m, measure, bucket, value: 1 })
+  }
+  const member = (analysis: Analysis, grouping: string, group: string, month: string, split: string) => {
+    for (const m of [month, allTime]) cells.people.push({ analysis, grouping, group, month: m, split, personRef: j.personRef, value: 1 })
+  }
   for (const p of promises) {
     const month = monthOf(p.madeTime)
     const measures = promiseMeasures(p)
     for (const grouping of promiseGroupings) {
       const group = promiseKey(grouping, j, p)
-      for (const [measure, bucket] of measures) cells.counts.push({ analysis: 'promises', grouping, group, month, measure, bucket, value: 1 })
-      cells.people.push({ analysis: 'promises', grouping, group, month, split: '', personRef: j.personRef, value: 1 })
+      for (const [analysis, measure, bucket] of measures) count(analysis, grouping, group, month, measure, bucket)
+      member('promises', grouping, group, month, '')
     }
   }
   if (j.hiredAt !== null) {
@@ -98,8 +115,9 @@ export function journeyCells(projected: ProjectedJourney | null): Cells {
     const split: Measure[] = broken ? measures.map((m) => (m === 'hires' ? 'bHires' : m === 'exits' ? 'bExits' : 'bEarly')) : []
     for (const grouping of retentionGroupings) {
       const group = journeyKey(grouping, j)
-      for (const measure of [...measures, ...split]) cells.counts.push({ analysis: 'retention', grouping, group, month, measure, bucket: 0, value: 1 })
-      cells.people.push({ analysis: 'retention', grouping, group, month, split: broken ? 'b' : 'n', personRef: j.personRef, value: 1 })
+      for (const measure of [...measures, ...split]) count('retention', grouping, group, month, measure, 0)
+      member('retention', grouping, group, month, '')
+      member('retention', grouping, group, month, broken ? 'b' : 'n')
     }
   }
   return cells
@@ -134,18 +152,21 @@ export function cellDelta(before: readonly Cells[], after: readonly Cells[]): Ce
   return { counts: nonZeroInOrder(counts), people: nonZeroInOrder(people) }
 }
 
-/** The median of a histogram of whole numbers ([value, count] pairs): the mean of the middle two when the count is even; null when empty. */
-export function histogramMedian(histogram: readonly (readonly [number, number])[]): number | null {
-  const sorted = [...histogram].filter(([, n]) => n > 0).sort(([a], [b]) => a - b)
-  const total = sorted.reduce((sum, [, n]) => sum + n, 0)
+/**
+ * The median (the mean of the middle two when `total` is even) of `total` whole numbers, given the
+ * values of a part of them in order ([value, count] pairs) and how many lie before that part; the part
+ * must hold the middle one or two. Null when total is 0.
+ */
+export function medianOf(total: number, before: number, part: readonly (readonly [number, number])[]): number | null {
   if (total === 0) return null
+  const sorted = [...part].filter(([, n]) => n > 0).sort(([a], [b]) => a - b)
   const at = (rank: number): number => {
-    let seen = 0
+    let seen = before
     for (const [value, n] of sorted) {
       seen += n
       if (seen > rank) return value
     }
-    throw new Error('rank beyond the histogram')
+    throw new Error(`rank ${rank} is not in the part of the histogram read`)
   }
   return (at(Math.floor((total - 1) / 2)) + at(Math.floor(total / 2))) / 2
 }

@@ -2,30 +2,53 @@
 // deltas in the append's statement, adjusted per batch by a rebuild, and filled from the
 // projection rows once for a tenant that predates them (analytics_pending).
 import { sql, type SQL } from 'drizzle-orm'
-import { cellDelta, journeyCells, type Cells, type ProjectedJourney } from '../domain/analytics-cells.js'
+import { cellDelta, journeyCells, splits, type Cells, type ProjectedJourney } from '../domain/analytics-cells.js'
 import type { Journey } from '../domain/journey.js'
 import type { PromiseRecord } from '../domain/promise.js'
-import { execute, inSystem, inTenant, query, queryOne, type Db, type Queryable, type Tx } from './database.js'
+import { execute, inSystem, inTenant, query, queryOne, together, type Db, type NamedPart, type Queryable, type Tx } from './database.js'
 import { promiseBooks } from './promises.js'
 
-/** The statements that add these cells to the tenant's aggregates (parts of one statement: they touch disjoint rows). */
-export function aggregateWrites(tenantId: string, cells: Cells): SQL[] {
-  const writes: SQL[] = []
-  if (cells.counts.length > 0) {
-    writes.push(sql`
-      insert into analytics_counts (tenant_id, analysis, grouping, month, group_key, measure, bucket, value)
-      select ${tenantId}, r.analysis, r.grouping, r.month, r."group", r.measure, r.bucket, r.value
-      from jsonb_to_recordset(${JSON.stringify(cells.counts)}::jsonb) as r(analysis text, grouping text, month date, "group" text, measure text, bucket integer, value bigint)
-      on conflict (tenant_id, analysis, grouping, month, group_key, measure, bucket) do update set value = analytics_counts.value + excluded.value`)
-  }
+/** The splits as a text[] literal: a people count's bucket is its split's index. */
+const splitNames = sql.raw(`array[${splits.map((x) => `'${x}'`).join(', ')}]::text[]`)
+const countsColumns = sql`analysis text, grouping text, month date, "group" text, measure text, bucket integer, value bigint`
+const upsertCounts = (tenantId: string, rows: SQL) => sql`
+  insert into analytics_counts (tenant_id, analysis, grouping, month, group_key, measure, bucket, value)
+  select ${tenantId}, r.analysis, r.grouping, r.month, r."group", r.measure, r.bucket, r.value from ${rows}
+  on conflict (tenant_id, analysis, grouping, month, group_key, measure, bucket) do update set value = analytics_counts.value + excluded.value`
+
+/**
+ * The parts of one statement that add these cells to the tenant's aggregates. Memberships return
+ * what they became: a person whose items in a cell went from none to some (or back) moves the
+ * cell's `people` count, so a group's distinct people are read, not counted. Under READ COMMITTED
+ * a concurrent append waits for the membership row and adds to the committed value, so each
+ * crossing is counted once.
+ */
+export function aggregateWrites(tenantId: string, cells: Cells): (SQL | NamedPart)[] {
+  const writes: (SQL | NamedPart)[] = []
+  if (cells.counts.length > 0) writes.push(upsertCounts(tenantId, sql`jsonb_to_recordset(${JSON.stringify(cells.counts)}::jsonb) as r(${countsColumns})`))
   if (cells.people.length > 0) {
-    writes.push(sql`
-      insert into analytics_people (tenant_id, analysis, grouping, month, group_key, split, person_ref, value)
-      select ${tenantId}, r.analysis, r.grouping, r.month, r."group", r.split, r."personRef", r.value
-      from jsonb_to_recordset(${JSON.stringify(cells.people)}::jsonb) as r(analysis text, grouping text, month date, "group" text, split text, "personRef" text, value integer)
-      on conflict (tenant_id, analysis, grouping, month, group_key, split, person_ref) do update set value = analytics_people.value + excluded.value`)
+    writes.push({
+      name: 'analytics_members',
+      sql: sql`
+        insert into analytics_people (tenant_id, analysis, grouping, month, group_key, split, person_ref, value, last_change)
+        select ${tenantId}, r.analysis, r.grouping, r.month, r."group", r.split, r."personRef", r.value, r.value
+        from jsonb_to_recordset(${JSON.stringify(cells.people)}::jsonb) as r(analysis text, grouping text, month date, "group" text, split text, "personRef" text, value integer)
+        on conflict (tenant_id, analysis, grouping, month, group_key, split, person_ref) do update set value = analytics_people.value + excluded.value, last_change = excluded.value
+        returning analysis, grouping, month, group_key, split, value, last_change`,
+    })
+    writes.push(upsertCounts(tenantId, sql`(
+      select analysis, grouping, month, group_key as "group", 'people' as measure, array_position(${splitNames}, split) - 1 as bucket,
+        sum(case when value > 0 and value - last_change <= 0 then 1 when value <= 0 and value - last_change > 0 then -1 else 0 end) as value
+      from analytics_members group by 1, 2, 3, 4, 5, 6
+      having sum(case when value > 0 and value - last_change <= 0 then 1 when value <= 0 and value - last_change > 0 then -1 else 0 end) <> 0
+      order by 1, 2, 3, 4, 5, 6) as r`))
   }
   return writes
+}
+
+/** Parts as a statement of their own. */
+export function asStatement(parts: readonly (SQL | NamedPart)[]): SQL {
+  return together(sql`select 1`, parts)
 }
 
 type JourneyRow = Pick<Journey, 'id' | 'personRef' | 'department' | 'vacancyId' | 'hiredAt' | 'startDate' | 'exitedAt' | 'lastDay'>
@@ -78,7 +101,7 @@ async function refill(tx: Tx, tenantId: string): Promise<void> {
   let after = ''
   for (;;) {
     const page = await projectedRows(tx, tenantId, { after, limit: fillPage })
-    for (const write of aggregateWrites(tenantId, cellDelta([], page.map(journeyCells)))) await execute(tx, write)
+    await execute(tx, asStatement(aggregateWrites(tenantId, cellDelta([], page.map(journeyCells)))))
     const last = page[page.length - 1]
     if (!last || page.length < fillPage) return
     after = last.journey.id

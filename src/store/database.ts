@@ -2,7 +2,7 @@
 // connection in this process) when no DATABASE_URL is set. Statements are written with drizzle's
 // sql template and run here, through the same two functions, query and execute.
 import type { PGlite } from '@electric-sql/pglite'
-import { sql, type SQL } from 'drizzle-orm'
+import { SQL, sql } from 'drizzle-orm'
 import { PgDialect } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
@@ -256,14 +256,18 @@ function run(q: Queryable, statement: SQL): Promise<Row[]> {
   return q.run(text, params)
 }
 
+/** A part of a statement that a later part reads by name (its RETURNING rows). */
+export interface NamedPart { name: string; sql: SQL }
+
 /**
  * One statement that runs every part as a data-modifying CTE and returns the rows of `main`: the
  * cost of one statement instead of several. The parts run on one snapshot in no set order, so they
- * must write disjoint rows and read nothing another part writes.
+ * must write disjoint rows and read nothing another part writes, except a NamedPart's RETURNING rows.
  */
-export function together(main: SQL, parts: readonly SQL[]): SQL {
+export function together(main: SQL, parts: readonly (SQL | NamedPart)[]): SQL {
   if (parts.length === 0) return main
-  return sql`with ${sql.join(parts.map((part, i) => sql`${sql.raw(`part${i}`)} as (${part})`), sql`, `)}, main as (${main}) select * from main`
+  const named = parts.map((part, i) => (part instanceof SQL ? sql`${sql.raw(`part${i}`)} as (${part})` : sql`${sql.raw(part.name)} as (${part.sql})`))
+  return sql`with ${sql.join(named, sql`, `)}, main as (${main}) select * from main`
 }
 
 /** Runs a statement and returns its rows. The row type is the caller's statement of what the SQL selects. */

@@ -3,7 +3,7 @@
 // command handler (record-events.ts) and the domain.
 import { sql, type SQL } from 'drizzle-orm'
 import type { LedgerEvent } from '../domain/ledger-event.js'
-import { execute, query, together, type Queryable } from './database.js'
+import { execute, query, together, type NamedPart, type Queryable } from './database.js'
 
 export interface StreamId { kind: string; id: string }
 
@@ -109,7 +109,7 @@ export interface StreamWrite extends StreamId { version: number; state: unknown 
  * and runs `alongside` (writes of rows disjoint from these, e.g. projections), returning the
  * stored events' positions.
  */
-export function appendStatement(tenantId: string, events: readonly NewEvent[], streams: readonly StreamWrite[], alongside: readonly SQL[]): SQL {
+export function appendStatement(tenantId: string, events: readonly NewEvent[], streams: readonly StreamWrite[], alongside: readonly (SQL | NamedPart)[]): SQL {
   const inserted = sql`
     insert into events (tenant_id, stream_kind, subject, version, id, source, type, time, data, person_ref, sealed, written_by)
     select ${tenantId}, r."streamKind", r.subject, r.version, r.id, r.source, r.type, r.time, r.data, r."personRef", r.sealed, r."writtenBy"

@@ -5,7 +5,7 @@
 import { sql } from 'drizzle-orm'
 import { cellDelta, journeyCells } from '../domain/analytics-cells.js'
 import { projectJourney } from '../domain/journey.js'
-import { aggregateWrites, cellsOfRows } from './aggregates.js'
+import { aggregateWrites, asStatement, cellsOfRows } from './aggregates.js'
 import { foldStream, stateVersion, storedForm, type StreamKind } from '../domain/streams.js'
 import { execute, inSystem, inTenant, query, type Db, type Tx } from './database.js'
 import { readStreams, streamKey, streamsUpdate } from './event-store.js'
@@ -44,7 +44,7 @@ export async function rebuildProjections(db: Db, options: { tenantId?: string; o
     // Rows no stream stands behind (there should be none) go too, so the result is the ledger's alone.
     await inTenant(db, tenantId, async (tx) => {
       const orphans = await query<{ id: string }>(tx, sql`select id from journeys j where tenant_id = ${tenantId} and not exists (select 1 from streams s where s.tenant_id = ${tenantId} and s.kind = 'journey' and s.id = j.id and s.version > 0)`)
-      for (const write of aggregateWrites(tenantId, cellDelta(await cellsOfRows(tx, tenantId, orphans.map((o) => o.id)), []))) await execute(tx, write)
+      await execute(tx, asStatement(aggregateWrites(tenantId, cellDelta(await cellsOfRows(tx, tenantId, orphans.map((o) => o.id)), []))))
       await execute(tx, sql`delete from journeys j where tenant_id = ${tenantId} and not exists (select 1 from streams s where s.tenant_id = ${tenantId} and s.kind = 'journey' and s.id = j.id and s.version > 0)`)
       await execute(tx, sql`delete from promises p where tenant_id = ${tenantId} and not exists (select 1 from journeys j where j.tenant_id = ${tenantId} and j.id = p.journey_id)`)
       await execute(tx, sql`delete from vacancies v where tenant_id = ${tenantId} and not exists (select 1 from streams s where s.tenant_id = ${tenantId} and s.kind = 'vacancy' and s.id = v.id and s.version > 0)`)
@@ -66,7 +66,7 @@ async function rebuildStreams(tx: Tx, tenantId: string, streams: readonly { kind
   await Promise.all([
     execute(tx, streamsUpdate(tenantId, folded.map((s) => ({ kind: s.kind, id: s.id, version: s.version, state: { v: stateVersion, state: storedForm(s.state) } })))),
     ...writes.map((statement) => execute(tx, statement)),
-    ...aggregateWrites(tenantId, cellDelta(before, after)).map((statement) => execute(tx, statement)),
+    execute(tx, asStatement(aggregateWrites(tenantId, cellDelta(before, after)))),
   ])
   return [...histories.values()].reduce((n, events) => n + events.length, 0)
 }

@@ -49,6 +49,17 @@ export interface ProjectedJourney {
   promises: readonly PromiseRecord[]
 }
 
+/**
+ * Events that change nothing a journey's cells depend on (its department, vacancy, person, hire,
+ * start, exit and promises): an append of only these leaves the aggregates alone and does not load
+ * the journey's promises. Listed by exclusion, so a new event type is counted until it is shown harmless.
+ */
+const outsideAnalytics: ReadonlySet<string> = new Set([
+  'interview.held', 'offer.accepted', 'offer.declined', 'candidate.withdrew', 'candidate.rejected', 'onboarding.completed',
+  'checkin.held', 'pulse.answered', 'recognition.given', 'development.started', 'development.completed', 'exit.interviewed', 'alumni.referred',
+])
+export const movesAnalytics = (type: string): boolean => !outsideAnalytics.has(type)
+
 const dayMs = 86_400_000
 /** Days since 1970-01-01 of an ISO date or timestamp, by its UTC day. */
 export const epochDay = (iso: string): number => Math.floor(Date.parse(iso.length === 10 ? `${iso}T00:00:00.000Z` : iso) / dayMs)

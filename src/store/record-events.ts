@@ -16,8 +16,8 @@ import { query, queryOne, type Tx } from './database.js'
 import {
   appendStatement, eventKey, lockStreams, readStreams, sortStreams, storedEvents, streamKey, type LockedStream, type NewEvent, type StoredResult,
 } from './event-store.js'
-import { cellDelta, journeyCells, type Cells } from '../domain/analytics-cells.js'
-import { projectJourney } from '../domain/journey.js'
+import { cellDelta, journeyCells, movesAnalytics, type Cells } from '../domain/analytics-cells.js'
+import { needsPromises, projectJourney } from '../domain/journey.js'
 import { aggregateWrites } from './aggregates.js'
 import { byReference, markedFields, namedPersonIds, readPeopleOfAppend, resolvePeople, withLabelMarks, type AppendPeople } from './append-people.js'
 import { sealAad, type Keyring, type PersonRow } from './keyring.js'
@@ -49,8 +49,8 @@ interface Working {
   appended: LedgerEvent[]
   /** The promise rows this append writes: made (inserted) and changed (updated). */
   promiseRows: { made: Set<string>; changed: Set<string> | 'all' }
-  /** The stream's analytics cells as loaded: the append writes the difference to its cells after. */
-  cellsBefore: Cells
+  /** The stream's analytics cells as loaded, when its events may move them: the append writes the difference to its cells after. */
+  cellsBefore: Cells | null
 }
 
 /** The append in progress: its streams, the promises' journeys, and the new events in the order they will be stored. */
@@ -70,7 +70,7 @@ interface Context {
   stored: StoredResult[]
   owners: Map<string, string>
   people: AppendPeople
-  /** The promises of every journey the request names, by journey. */
+  /** The promises of the journeys whose events need them or may move their analytics cells (which depend on every promise), by journey. */
   promises: Map<string, PromiseBook>
 }
 
@@ -116,18 +116,18 @@ async function readContext(tx: Tx, tenantId: string, events: readonly IncomingEv
   const streams = sortStreams(events.map((e) => ({ kind: e.streamKind, id: e.subject })))
   const namedPromises = events.flatMap((e) => (e.type === 'promise.made' && e.data.promiseId !== undefined ? [e.data.promiseId] : []))
   const personIds = namedPersonIds(events)
-  // Every journey's promises, not only those its events need: a journey's analytics cells depend on all of them.
   const journeys = streams.flatMap((s) => (s.kind === 'journey' ? [s.id] : []))
+  const withPromises = [...new Set(events.filter((e) => e.streamKind === 'journey' && (needsPromises(e) || movesAnalytics(e.type))).map((e) => e.subject))]
   const [locked, reads] = await Promise.all([
     lockStreams(tx, tenantId, streams),
     // One statement for the four reads, each a jsonb array: a statement costs the database more than its rows.
     queryOne<{ stored: StoredResult[]; owners: { id: string; journeyId: string }[]; people: { people: PersonRow[]; erased: string[] }; promises: PromiseRecord[] }>(tx, sql`
       select (${storedEvents(tenantId, events)}) as stored, (${promiseOwners(tenantId, namedPromises)}) as owners,
         (${readPeopleOfAppend(keyring, tenantId, personIds, journeys)}) as people,
-        (${promiseBooks(tenantId, journeys)}) as promises`),
+        (${promiseBooks(tenantId, withPromises)}) as promises`),
   ])
   if (!reads) throw new Error('the append context read returned no row')
-  const promises = new Map<string, PromiseBook>(journeys.map((id) => [id, {}]))
+  const promises = new Map<string, PromiseBook>(withPromises.map((id) => [id, {}]))
   for (const p of reads.promises) (promises.get(p.journeyId) ?? {})[p.id] = p
   const people = await resolvePeople(tx, keyring, tenantId, personIds, reads.people)
   return { locked, stored: reads.stored, owners: new Map(reads.owners.map((o) => [o.id, o.journeyId])), people, promises }
@@ -165,14 +165,22 @@ async function loadStates(tx: Tx, tenantId: string, locked: readonly LockedStrea
   return new Map(locked.map((s) => {
     const kind: StreamKind = s.kind === 'vacancy' ? 'vacancy' : 'journey'
     const stored = isCurrentState(s.state) ? s.state.state : s.version > 0 ? foldStream(kind, histories.get(streamKey(s)) ?? []) : initialState(kind)
-    const state = loadedState(stored, kind === 'journey' ? promises.get(s.id) : undefined)
-    return [streamKey(s), { kind, id: s.id, version: s.version, state, appended: [], promiseRows: { made: new Set(), changed: new Set() }, cellsBefore: cellsOf(state) }]
+    const book = kind === 'journey' ? promises.get(s.id) : undefined
+    const state = loadedState(stored, book)
+    // Promises are loaded for exactly the journeys whose events may move their cells (or need them anyway).
+    return [streamKey(s), { kind, id: s.id, version: s.version, state, appended: [], promiseRows: { made: new Set(), changed: new Set() }, cellsBefore: book ? cellsOf(state) : null }]
   }))
 }
 
 /** A stream's analytics cells (a vacancy has none: its promises count once a hire inherits them). */
 function cellsOf(state: StreamState): Cells {
   return journeyCells(state.kind === 'journey' ? projectJourney(state) : null)
+}
+
+/** What this append moves in the analytics: the cells of its tracked streams after, less before. */
+function analyticsDelta(streams: readonly Working[]): Cells {
+  const tracked = streams.flatMap((s) => (s.cellsBefore ? [{ before: s.cellsBefore, after: cellsOf(s.state) }] : []))
+  return cellDelta(tracked.map((t) => t.before), tracked.map((t) => t.after))
 }
 
 /** Decides one incoming event on its stream and evolves the stream with what the domain decided. */
@@ -236,7 +244,7 @@ async function store(tx: Tx, tenantId: string, batch: Batch, options: RecordOpti
   const written = query<StoredResult>(tx, appendStatement(tenantId, rows,
     streams.map((s) => ({ kind: s.kind, id: s.id, version: s.version, state: { v: stateVersion, state: storedForm(s.state) } })),
     [...projectionWrites(tenantId, streams), ...outboxWrites(tenantId, rows),
-      ...aggregateWrites(tenantId, cellDelta(streams.map((s) => s.cellsBefore), streams.map((s) => cellsOf(s.state))))]))
+      ...aggregateWrites(tenantId, analyticsDelta(streams))]))
   if (options.last) tx.sentAll()
   const inserted = new Map((await written).map((r) => [eventKey(r), r]))
   const results = new Map<number, AppendResult>()

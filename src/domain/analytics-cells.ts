@@ -173,6 +173,7 @@ export function medianOf(total: number, before: number, part: readonly (readonly
   const sorted = [...part].filter(([, n]) => n > 0).sort(([a], [b]) => a - b)
   const at = (rank: number): number => {
     let seen = before
+    if (rank < before) throw new Error(`rank ${rank} is not in the part of the histogram read`)
     for (const [value, n] of sorted) {
       seen += n
       if (seen > rank) return value

@@ -25,16 +25,16 @@ export const keptBinDays = 32
 /**
  * Measures of a count cell. Promises: made, kept, broken, withdrawn, renegotiated, open, gap (kept and
  * assessed <= 2); keptBin (bucket: days from made to kept / keptBinDays); openDueMonth (bucket: the due
- * date's month as year * 12 + month - 1). Their day-grained twins go to the analysis `promises.days`:
- * keptDay (bucket: days to keep) and openDueDay (bucket: the due date as days since 1970-01-01), read
- * only where a median or today's month needs them. Retention: hires, exits, early, each also over the
+ * date's month as year * 12 + month - 1). Their day-grained twins go to analyses of their own, so a
+ * request reads only the few it needs: keptDay (`promises.kept`; bucket: days to keep) where a median
+ * is, openDueDay (`promises.due`; bucket: the due date as days since 1970-01-01) in today's month. Retention: hires, exits, early, each also over the
  * hires with a broken promise (bHires, bExits, bEarly). `people` (bucket: the split's index) is kept
  * by the store from the membership cells: the distinct people of a cell.
  */
 export type Measure =
   | 'made' | 'kept' | 'broken' | 'withdrawn' | 'renegotiated' | 'open' | 'gap' | 'keptBin' | 'openDueMonth' | 'keptDay' | 'openDueDay'
   | 'hires' | 'exits' | 'early' | 'bHires' | 'bExits' | 'bEarly'
-export type Analysis = 'promises' | 'promises.days' | 'retention'
+export type Analysis = 'promises' | 'promises.kept' | 'promises.due' | 'retention'
 /** Splits of a group's people: '' the whole group; 'b' / 'n' its hires with and without a broken promise. */
 export const splits = ['', 'b', 'n'] as const
 
@@ -87,11 +87,11 @@ function promiseMeasures(p: PromiseRecord): [Analysis, Measure, number][] {
   if (p.renegotiations > 0) measures.push(['promises', 'renegotiated', 0])
   if (p.outcome === 'open') {
     measures.push(['promises', 'open', 0])
-    if (p.dueDate !== null) measures.push(['promises', 'openDueMonth', monthIndex(p.dueDate)], ['promises.days', 'openDueDay', epochDay(p.dueDate)])
+    if (p.dueDate !== null) measures.push(['promises', 'openDueMonth', monthIndex(p.dueDate)], ['promises.due', 'openDueDay', epochDay(p.dueDate)])
   } else measures.push(['promises', p.outcome, 0])
   if (p.outcome === 'kept' && p.closedAt !== null) {
     const days = epochDay(p.closedAt) - epochDay(p.madeTime)
-    measures.push(['promises', 'keptBin', Math.floor(days / keptBinDays)], ['promises.days', 'keptDay', days])
+    measures.push(['promises', 'keptBin', Math.floor(days / keptBinDays)], ['promises.kept', 'keptDay', days])
     if (p.assessedFulfilled !== null && p.assessedFulfilled <= 2) measures.push(['promises', 'gap', 0])
   }
   return measures

@@ -72,7 +72,6 @@ interface PromiseRow extends Omit<PromiseFigures, 'medianDaysToKeep'> {
  */
 export async function promiseAnalytics(tx: Queryable, tenantId: string, q: AnalyticsQuery<PromiseGrouping>): Promise<(PromiseFigures | SuppressedGroup)[]> {
   const monthStart = `${q.today.slice(0, 7)}-01`
-  const days = cellsOf('analytics_counts', tenantId, 'promises.days', q)
   const rows = await query<PromiseRow>(tx, sql`
     with people as (${peopleOf(tenantId, 'promises', q)}),
     counts as (
@@ -81,7 +80,7 @@ export async function promiseAnalytics(tx: Queryable, tenantId: string, q: Analy
         ${sum('gap')} as "perceptionGap"
       ${cellsOf('analytics_counts', tenantId, 'promises', q)} and measure <> 'keptBin' group by group_key
     ), due_this_month as (
-      select group_key, sum(value)::int as overdue ${days} and measure = 'openDueDay' and bucket >= ${epochDay(monthStart)} and bucket < ${epochDay(q.today)} group by group_key
+      select group_key, sum(value)::int as overdue ${cellsOf('analytics_counts', tenantId, 'promises.due', q)} and measure = 'openDueDay' and bucket >= ${epochDay(monthStart)} and bucket < ${epochDay(q.today)} group by group_key
     ), bins as (
       select group_key, bucket as bin, n, sum(n) over (partition by group_key order by bucket) as upto, sum(n) over (partition by group_key) as total
       from (select group_key, bucket, sum(value)::int as n ${cellsOf('analytics_counts', tenantId, 'promises', q)} and measure = 'keptBin' group by group_key, bucket having sum(value) > 0) b
@@ -91,7 +90,7 @@ export async function promiseAnalytics(tx: Queryable, tenantId: string, q: Analy
     ), kept_days as (
       select m.group_key, min(m.before)::int as "keptBefore", jsonb_agg(jsonb_build_array(d.day, d.n)) as "keptDays"
       from median_bins m cross join lateral (
-        select bucket as day, sum(value)::int as n ${days} and measure = 'keptDay' and group_key = m.group_key
+        select bucket as day, sum(value)::int as n ${cellsOf('analytics_counts', tenantId, 'promises.kept', q)} and measure = 'keptDay' and group_key = m.group_key
           and bucket >= m.bin * ${keptBinDays} and bucket < (m.bin + 1) * ${keptBinDays} group by bucket
       ) d group by m.group_key
     )

@@ -22,7 +22,7 @@ t.test('a promise counts in the UTC month it was made and in all time, in every 
   t.same(made.map((c) => [c.group, c.month]), [['Sales', '2026-01-01'], ['Sales', allTime]])
   t.equal(find(cells, { measure: 'made', month: allTime }).length, 6, 'one per promise grouping')
   t.same(find(cells, { measure: 'openDueMonth', grouping: 'madeBy', month: allTime }).map((c) => c.bucket), [2026 * 12 + 2], 'open: by due month')
-  t.same(find(cells, { measure: 'openDueDay', grouping: 'madeBy', month: allTime }).map((c) => c.analysis), ['promises.days'], 'and by due day, apart')
+  t.same(find(cells, { measure: 'openDueDay', grouping: 'madeBy', month: allTime }).map((c) => c.analysis), ['promises.due'], 'and by due day, apart')
   t.equal(cells.people.filter((p) => p.analysis === 'retention').length, 3 * 2 * 2, 'a hire: the group and its split, per retention grouping, month and all time')
 })
 

@@ -20,7 +20,7 @@ export const undatedMonth = '-infinity'
 /** Every cell is kept twice: in its month and in this one, which sums all time (a request without a period reads only these). */
 export const allTime = 'infinity'
 /** Days per bin of the days-to-keep histogram: a median reads the bins, then the days of the one or two bins that hold it. */
-export const keptBinDays = 32
+export const keptBinDays = 128
 
 /**
  * Measures of a count cell. Promises: made, kept, broken, withdrawn, renegotiated, open, gap (kept and

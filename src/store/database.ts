@@ -9,6 +9,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
+import { capturingStatements } from './statement-capture.js'
 
 type Row = Record<string, unknown>
 /** Runs one statement (text with $n placeholders) and returns its rows. */
@@ -81,6 +82,8 @@ export interface DatabaseOptions {
   dataDir: string
   poolSize: number
   limits?: WorkLimits
+  /** Appends every statement to this file (see statement-capture.ts). */
+  capturePath?: string
 }
 
 /**
@@ -92,8 +95,9 @@ export interface DatabaseOptions {
 const preparedParameterLimit = 64
 
 /** Opens the database: PostgreSQL when a URL is given, else the embedded PGlite. Nothing connects before this is called. */
-export function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.databaseUrl ? Promise.resolve(openPostgres(options.databaseUrl, options)) : openPGlite(options)
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const database = options.databaseUrl ? openPostgres(options.databaseUrl, options) : await openPGlite(options)
+  return options.capturePath ? { ...database, db: capturingStatements(database.db, options.capturePath) } : database
 }
 
 function openPostgres(url: string, options: DatabaseOptions): Database {
@@ -259,11 +263,13 @@ function run(q: Queryable, statement: SQL): Promise<Row[]> {
 /**
  * One statement that runs every part as a data-modifying CTE and returns the rows of `main`: the
  * cost of one statement instead of several. The parts run on one snapshot in no set order, so they
- * must write disjoint rows and read nothing another part writes.
+ * must write disjoint rows and read nothing another part writes, except the `named` ones, which
+ * `main` may read by name (the RETURNING rows of a data-modifying CTE).
  */
-export function together(main: SQL, parts: readonly SQL[]): SQL {
-  if (parts.length === 0) return main
-  return sql`with ${sql.join(parts.map((part, i) => sql`${sql.raw(`part${i}`)} as (${part})`), sql`, `)}, main as (${main}) select * from main`
+export function together(main: SQL, parts: readonly SQL[], named: Readonly<Record<string, SQL>> = {}): SQL {
+  const all = [...Object.entries(named), ...parts.map((part, i): [string, SQL] => [`part${i}`, part])]
+  if (all.length === 0) return main
+  return sql`with ${sql.join(all.map(([name, part]) => sql`${sql.raw(name)} as (${part})`), sql`, `)}, main as (${main}) select * from main`
 }
 
 /** Runs a statement and returns its rows. The row type is the caller's statement of what the SQL selects. */

@@ -105,19 +105,30 @@ export interface NewEvent {
 export interface StreamWrite extends StreamId { version: number; state: unknown }
 
 /**
- * One statement that inserts the events (in their order), sets each stream's version and state,
+ * One statement that numbers the events in the tenant's feed and inserts them (in their order), sets each stream's version and state,
  * and runs `alongside` (writes of rows disjoint from these, e.g. projections), returning the
  * stored events' positions.
  */
 export function appendStatement(tenantId: string, events: readonly NewEvent[], streams: readonly StreamWrite[], alongside: readonly SQL[]): SQL {
   const inserted = sql`
-    insert into events (tenant_id, stream_kind, subject, version, id, source, type, time, data, person_ref, sealed, written_by)
-    select ${tenantId}, r."streamKind", r.subject, r.version, r.id, r.source, r.type, r.time, r.data, r."personRef", r.sealed, r."writtenBy"
-    from rows from (jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as ("streamKind" text, "subject" text, "version" integer,
+    insert into events (tenant_id, position, stream_kind, subject, version, id, source, type, time, data, person_ref, sealed, written_by)
+    select ${tenantId}, head.head - ${events.length}::int8 + r.ordinality, r."streamKind", r.subject, r.version, r.id, r.source, r.type, r.time, r.data, r."personRef", r.sealed, r."writtenBy"
+    from head, rows from (jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as ("streamKind" text, "subject" text, "version" integer,
       "id" text, "source" text, "type" text, "time" timestamptz, "data" jsonb, "personRef" text, "sealed" text, "writtenBy" text)) with ordinality as r
     order by r.ordinality
     returning id, source, subject, version, position`
-  return together(inserted, [streamsUpdate(tenantId, streams), ...alongside])
+  return together(inserted, [streamsUpdate(tenantId, streams), ...alongside], { head: headAdvance(tenantId, events.length) })
+}
+
+/**
+ * Moves the tenant's feed head past `count` new events and returns the new head. In the append's
+ * last statement: the row stays locked until commit, so the next append of the tenant numbers
+ * after this one commits (positions in commit order, and a rollback leaves no gap).
+ */
+function headAdvance(tenantId: string, count: number): SQL {
+  return sql`insert into tenant_heads (tenant_id, head) values (${tenantId}, ${count}::int8)
+    on conflict (tenant_id) do update set head = tenant_heads.head + excluded.head
+    returning head`
 }
 
 /** Sets each stream's version and state. */

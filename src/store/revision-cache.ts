@@ -1,9 +1,8 @@
 // Results of whole-tenant aggregations (analytics), kept per process and reused while the tenant's
 // ledger has not moved. The ledger's revision is its highest event position: an append moves it,
 // and nothing else changes what the aggregations read (erasure keeps counts and scores; a rebuild
-// yields the same rows). A transaction that commits a lower position after a higher one was read
-// leaves the revision where it was, so an entry older than `refreshAfterMs` is also recomputed, in
-// the background while the current one is served: figures are never older than that.
+// yields the same rows). Statuses move with the clock, not the ledger, so an entry older than
+// `refreshAfterMs` is also recomputed, in the background while the current one is served.
 import { sql } from 'drizzle-orm'
 import { queryOne, type Queryable } from './database.js'
 

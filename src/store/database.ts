@@ -272,6 +272,12 @@ export function together(main: SQL, parts: readonly SQL[], named: Readonly<Recor
   return sql`with ${sql.join(all.map(([name, part]) => sql`${sql.raw(name)} as (${part})`), sql`, `)}, main as (${main}) select * from main`
 }
 
+/** `main` with every part run beside it as a data-modifying CTE (see `together`), for a `main` that returns nothing. */
+export function alongside(main: SQL, parts: readonly SQL[]): SQL {
+  if (parts.length === 0) return main
+  return sql`with ${sql.join(parts.map((part, i) => sql`${sql.raw(`part${i}`)} as (${part})`), sql`, `)} ${main}`
+}
+
 /** Runs a statement and returns its rows. The row type is the caller's statement of what the SQL selects. */
 export async function query<T>(q: Queryable, statement: SQL): Promise<T[]> {
   return (await run(q, statement)) as T[]

@@ -40,16 +40,17 @@ function isCaptured(value: unknown): value is CapturedStatement {
   const tenant: unknown = Reflect.get(value, 'tenant')
   return typeof Reflect.get(value, 'text') === 'string' && Array.isArray(Reflect.get(value, 'params'))
     && typeof Reflect.get(value, 'role') === 'string' && (tenant === null || typeof tenant === 'string')
+    && ['service', 'tests'].includes(String(Reflect.get(value, 'by')))
 }
 
-/** The statements of a capture file (JSON lines), each distinct text once; the tests' own owner reads left out. */
+/** The service's statements of a capture file (JSON lines), each distinct text once; the tests' own are left out. */
 export function readCapture(content: string): CapturedStatement[] {
   const byText = new Map<string, CapturedStatement>()
   for (const line of content.split('\n')) {
     if (line.trim() === '') continue
     const entry: unknown = JSON.parse(line)
     if (!isCaptured(entry)) throw new Error(`not a captured statement: ${line.slice(0, 200)}`)
-    if (entry.role !== 'none' && !byText.has(entry.text)) byText.set(entry.text, entry)
+    if (entry.by === 'service' && entry.role !== 'none' && !byText.has(entry.text)) byText.set(entry.text, entry)
   }
   return [...byText.values()]
 }

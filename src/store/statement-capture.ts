@@ -11,6 +11,8 @@ export interface CapturedStatement {
   role: string
   /** The transaction's app.tenant_id (null: none set). */
   tenant: string | null
+  /** Sent by the service's code, or by a test's own (which may cross tenants on purpose, to prove RLS holds). */
+  by: 'service' | 'tests'
 }
 
 const samplesPerStatement = 3
@@ -24,6 +26,13 @@ function scopeOf(script: string, scope: Scope): Scope {
   return { role: role ?? scope.role, tenant: tenant === undefined ? scope.tenant : tenant.replaceAll("''", "'").replaceAll('\\\\', '\\') }
 }
 
+/** Whether the code that sent the statement (the first frame outside the database layer) is a test's. */
+function sentByTests(): boolean {
+  const frames = (new Error().stack ?? '').split('\n').slice(1)
+  const caller = frames.find((f) => !/statement-capture|store[/\\]database|node_modules|\(node:/.test(f))
+  return caller !== undefined && /[/\\]tests[/\\]/.test(caller)
+}
+
 const asJson = (_key: string, value: unknown) => (typeof value === 'bigint' ? String(value) : value)
 
 /** The database, appending each statement it runs to `path` (the service's sessions start as journey_app). */
@@ -34,7 +43,7 @@ export function capturingStatements(db: Db, path: string): Db {
     const count = seen.get(key) ?? 0
     if (count >= samplesPerStatement) return
     seen.set(key, count + 1)
-    const entry: CapturedStatement = { text, params, role: scope.role, tenant: scope.tenant }
+    const entry: CapturedStatement = { text, params, role: scope.role, tenant: scope.tenant, by: sentByTests() ? 'tests' : 'service' }
     appendFileSync(path, `${JSON.stringify(entry, asJson)}\n`)
   }
   const session: Scope = { role: 'journey_app', tenant: null }

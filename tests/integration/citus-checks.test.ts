@@ -11,7 +11,7 @@ import { runChecks } from '../../scripts/citus/checks.js'
 import type { CapturedStatement } from '../../src/store/statement-capture.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const asTenant = (text: string, params: unknown[] = ['acme']): CapturedStatement => ({ text, params, role: 'journey_app', tenant: 'acme' })
+const asTenant = (text: string, params: unknown[] = ['acme']): CapturedStatement => ({ text, params, role: 'journey_app', tenant: 'acme', by: 'service' })
 
 t.test('the schema and the source as they are pass; statements that name their tenant pass', async (t) => {
   const report = await runChecks({

@@ -29,13 +29,13 @@ t.test('a dump restored into a fresh database serves the same feed, resumes old 
   await given(original, applied('j-3'))
   const firstPage = await readWholeFeed(original, { limit: 2 })
   const whole = firstPage.events.map((e) => [e.position, e.id])
-  t.same(whole.map(([position]) => position), [1, 2, 3])
+  t.same(whole.map(([position]) => position), [1, 2, 3], 'the source numbers 1, 2, 3')
   const midway = (await original.request({ method: 'GET', url: '/v1/events?limit=2' })).json<{ nextCursor: string }>().nextCursor
 
   // when the database is dumped and restored into a fresh one
   await run('bash', ['-c', 'set -o pipefail; pg_dump "$0" | psql -q -v ON_ERROR_STOP=1 "$1" >/dev/null', urlOf(source), urlOf(copy)])
   const restored = await buildTestApp(t, { databaseUrl: urlOf(copy), migrationDatabaseUrl: urlOf(copy) })
-  const asBefore = { ...restored, request: (options: Parameters<typeof restored.request>[0]) => restored.request({ key: original.adminKey, ...options }) }
+  const asBefore = { ...restored, request: (options: Parameters<typeof restored.request>[0]) => restored.request({ ...options, key: options.key ?? original.adminKey }) }
 
   // then the copy serves the same feed, the reader's cursor resumes there, and appends follow on
   t.same((await readWholeFeed(asBefore)).events.map((e) => [e.position, e.id]), whole, 'the same events at the same positions')

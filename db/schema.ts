@@ -2,11 +2,9 @@
 // (ready for distribution by tenant); row-level security is added in a hand-written migration.
 import { sql } from 'drizzle-orm'
 import {
-  bigint, boolean, customType, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex,
+  bigint, boolean, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex,
 } from 'drizzle-orm/pg-core'
 
-// The writing transaction's id: the feed orders and fences on it (see CONVENTIONS.md, practice 8).
-const xid8 = customType<{ data: string }>({ dataType: () => 'xid8' })
 const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'string' })
 
 export const tenants = pgTable('tenants', {
@@ -40,8 +38,8 @@ export const streams = pgTable('streams', {
 
 export const events = pgTable('events', {
   tenantId: text('tenant_id').notNull(),
-  position: bigint('position', { mode: 'number' }).generatedAlwaysAsIdentity(),
-  txId: xid8('tx_id').notNull().default(sql`pg_current_xact_id()`),
+  // The event's place in its tenant's feed: 1, 2, 3... with no gap, in commit order (tenant_heads).
+  position: bigint('position', { mode: 'number' }).notNull(),
   streamKind: text('stream_kind').notNull(),
   subject: text('subject').notNull(),
   version: integer('version').notNull(),
@@ -62,9 +60,23 @@ export const events = pgTable('events', {
   primaryKey({ columns: [t.tenantId, t.position] }),
   uniqueIndex('events_source_id').on(t.tenantId, t.source, t.id),
   uniqueIndex('events_stream_version').on(t.tenantId, t.streamKind, t.subject, t.version),
-  index('events_feed').on(t.tenantId, t.txId, t.position),
   index('events_person').on(t.tenantId, t.personRef),
 ])
+
+// Each tenant's last feed position. An append takes it in its last statement and holds the row
+// until commit, so a tenant's positions are gap-free and in commit order, with no node-local function.
+export const tenantHeads = pgTable('tenant_heads', {
+  tenantId: text('tenant_id').primaryKey(),
+  head: bigint('head', { mode: 'number' }).notNull(),
+})
+
+// Feed cursors handed out before positions were per tenant named (transaction id, global position):
+// the event's global position, mapped to its place in the tenant's feed, so such a cursor resumes there.
+export const feedLegacyPositions = pgTable('feed_legacy_positions', {
+  tenantId: text('tenant_id').notNull(),
+  oldPosition: bigint('old_position', { mode: 'number' }).notNull(),
+  position: bigint('position', { mode: 'number' }).notNull(),
+}, (t) => [primaryKey({ columns: [t.tenantId, t.oldPosition] })])
 
 export const journeys = pgTable('journeys', {
   tenantId: text('tenant_id').notNull(),

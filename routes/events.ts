@@ -8,7 +8,7 @@ import type { RecordedEvent } from '../src/domain/ledger-event.js'
 import { principalOf } from '../src/plugins/auth.js'
 import { inTenant } from '../src/store/database.js'
 import { openEvents } from '../src/store/keyring.js'
-import { decodeCursor, encodeCursor, readFeed, readStream } from '../src/store/events.js'
+import { decodeCursor, encodeCursor, legacyCursorPosition, readFeed, readStream } from '../src/store/events.js'
 import { journeyExists } from '../src/store/journeys.js'
 import { decodeNumberCursor, encodeNumberCursor, Key, ListQuery, problemResponses } from './schemas.js'
 
@@ -22,7 +22,7 @@ export const StoredEventSchema = Type.Object({
   datacontenttype: Type.Literal('application/json'),
   data: Type.Object({}, { additionalProperties: true }),
   version: Type.Integer({ description: 'Position of the event in its stream (1, 2, ...).' }),
-  position: Type.Integer({ description: 'Position in the tenant\'s ledger (increasing, not gap-free).' }),
+  position: Type.Integer({ description: 'Position in the tenant\'s feed: 1, 2, 3... in commit order, with no gap.' }),
   recordedtime: Type.String({ format: 'date-time', description: 'When the ledger stored it.' }),
   erased: Type.Optional(Type.Boolean({ description: 'true when the person was erased: the personal fields of `data` are null for good.' })),
   writtenBy: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'The id of the API key that wrote it (null: written by the service\'s own tools). Shown to keys with `admin` scope only.' })),
@@ -91,7 +91,7 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     schema: {
       tags: ['events'],
       summary: 'Read the tenant\'s feed in commit order',
-      description: 'Events in the order their transactions committed. A reader that pages with `nextCursor` never misses an event, including events whose transactions commit late: only events of transactions older than every running one are returned.',
+      description: 'Events in the order their transactions committed: positions 1, 2, 3... per tenant, with no gap. A reader that pages with `nextCursor` never misses or repeats an event, including events whose transactions commit late: an append takes its positions only as it commits. Cursors handed out before positions were per tenant still resume at the same event.',
       querystring: Type.Object({
         after: Type.Optional(Type.String({ maxLength: 512, description: 'A `nextCursor` from a previous page.' })),
         cursor: ListQuery.cursor,
@@ -105,9 +105,13 @@ const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { tenantId } = principalOf(request)
     const { after, cursor, type, subject, limit = 50 } = request.query
     const token = after ?? cursor
-    const position = token === undefined ? undefined : decodeCursor(token)
-    if (token !== undefined && !position) throw invalid('the cursor is not valid', [{ path: after !== undefined ? '/after' : '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
+    const decoded = token === undefined ? undefined : decodeCursor(token)
+    const notACursor = () => invalid('the cursor is not valid', [{ path: after !== undefined ? '/after' : '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
+    if (token !== undefined && !decoded) throw notACursor()
     const page = await inTenant(app.db, tenantId, async (tx) => {
+      // A cursor from before positions were per tenant resumes at the same event, renumbered.
+      const position = decoded && 'oldPosition' in decoded ? await legacyCursorPosition(tx, tenantId, decoded.oldPosition) : decoded
+      if (decoded && !position) throw notACursor()
       const read = await readFeed(tx, tenantId, { after: position, type, subject, limit })
       return { ...read, events: await openEvents(tx, app.keyring, tenantId, read.events) }
     })

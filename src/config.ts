@@ -41,6 +41,7 @@ const EnvSchema = Type.Object({
   WEBHOOK_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 1_000 }),
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 15_000 }),
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
+  JOURNEY_SQL_CAPTURE_PATH: Type.Optional(Type.String({ minLength: 1 })),
 })
 type Env = Static<typeof EnvSchema>
 const checkEnv = Compile(EnvSchema)
@@ -114,6 +115,8 @@ export interface Config {
   webhooks: WebhooksConfig
   /** GET /metrics: off serves nothing (404); with a token, only `Authorization: Bearer <token>` reads it. */
   metrics: { enabled: boolean; token?: string }
+  /** CI only: every statement run, with its parameters, role and tenant, is appended here (JSON lines) for the Citus checks (.ci/citus). */
+  sqlCapturePath?: string
   /** The clock every domain rule reads; tests inject a fixed one. */
   now: () => Date
   /** Where the one-time generated admin key is announced (stdout by default). */
@@ -198,6 +201,7 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
     authCacheSize: env.AUTH_CACHE_SIZE,
     connectionTimeoutMs: env.CONNECTION_TIMEOUT_MS,
     metrics: { enabled: env.METRICS === 'on', token: env.METRICS_TOKEN },
+    sqlCapturePath: env.JOURNEY_SQL_CAPTURE_PATH,
     webhooks: {
       allowPrivateNetworks: env.WEBHOOK_ALLOW_PRIVATE_NETWORKS === 'true',
       worker: env.WEBHOOK_WORKER === 'on',

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { conflict, invalid, ProblemError } from '../domain/errors.js'
-import { inSystem, inTenant } from '../store/database.js'
+import { inTenant } from '../store/database.js'
 import { Batcher } from '../store/batcher.js'
 import { isDatabaseUnavailable } from '../store/failures.js'
 import { peopleByRef } from '../store/people.js'
@@ -156,7 +156,7 @@ async function idempotencyPlugin(app: FastifyInstance) {
   })
 
   const sweep = setInterval(() => {
-    inSystem(app.db, (tx) => expireKeys(tx, retentionHours)).catch((err: unknown) => app.log.warn({ err }, 'idempotency sweep failed'))
+    expireKeys(app.db, retentionHours).catch((err: unknown) => app.log.warn({ err }, 'idempotency sweep failed'))
   }, 10 * 60 * 1000)
   sweep.unref()
   app.addHook('onClose', async () => {

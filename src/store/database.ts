@@ -9,6 +9,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
+import { capturingStatements } from './statement-capture.js'
 
 type Row = Record<string, unknown>
 /** Runs one statement (text with $n placeholders) and returns its rows. */
@@ -81,6 +82,8 @@ export interface DatabaseOptions {
   dataDir: string
   poolSize: number
   limits?: WorkLimits
+  /** Appends every statement to this file (see statement-capture.ts). */
+  capturePath?: string
 }
 
 /**
@@ -92,8 +95,9 @@ export interface DatabaseOptions {
 const preparedParameterLimit = 64
 
 /** Opens the database: PostgreSQL when a URL is given, else the embedded PGlite. Nothing connects before this is called. */
-export function openDatabase(options: DatabaseOptions): Promise<Database> {
-  return options.databaseUrl ? Promise.resolve(openPostgres(options.databaseUrl, options)) : openPGlite(options)
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const database = options.databaseUrl ? openPostgres(options.databaseUrl, options) : await openPGlite(options)
+  return options.capturePath ? { ...database, db: capturingStatements(database.db, options.capturePath) } : database
 }
 
 function openPostgres(url: string, options: DatabaseOptions): Database {
@@ -262,12 +266,22 @@ export interface NamedPart { name: string; sql: SQL }
 /**
  * One statement that runs every part as a data-modifying CTE and returns the rows of `main`: the
  * cost of one statement instead of several. The parts run on one snapshot in no set order, so they
- * must write disjoint rows and read nothing another part writes, except a NamedPart's RETURNING rows.
+ * must write disjoint rows and read nothing another part writes, except a NamedPart's RETURNING
+ * rows, which later parts and `main` may read by its name.
  */
 export function together(main: SQL, parts: readonly (SQL | NamedPart)[]): SQL {
   if (parts.length === 0) return main
-  const named = parts.map((part, i) => (part instanceof SQL ? sql`${sql.raw(`part${i}`)} as (${part})` : sql`${sql.raw(part.name)} as (${part.sql})`))
-  return sql`with ${sql.join(named, sql`, `)}, main as (${main}) select * from main`
+  return sql`with ${ctes(parts)}, main as (${main}) select * from main`
+}
+
+/** `main` with every part run beside it as a data-modifying CTE (see `together`), for a `main` that returns nothing. */
+export function alongside(main: SQL, parts: readonly (SQL | NamedPart)[]): SQL {
+  if (parts.length === 0) return main
+  return sql`with ${ctes(parts)} ${main}`
+}
+
+function ctes(parts: readonly (SQL | NamedPart)[]): SQL {
+  return sql.join(parts.map((part, i) => (part instanceof SQL ? sql`${sql.raw(`part${i}`)} as (${part})` : sql`${sql.raw(part.name)} as (${part.sql})`)), sql`, `)
 }
 
 /** Runs a statement and returns its rows. The row type is the caller's statement of what the SQL selects. */

@@ -3,7 +3,7 @@
 // command handler (record-events.ts) and the domain.
 import { sql, type SQL } from 'drizzle-orm'
 import type { LedgerEvent } from '../domain/ledger-event.js'
-import { execute, query, together, type NamedPart, type Queryable } from './database.js'
+import { alongside, execute, query, together, type NamedPart, type Queryable } from './database.js'
 
 export interface StreamId { kind: string; id: string }
 
@@ -105,19 +105,32 @@ export interface NewEvent {
 export interface StreamWrite extends StreamId { version: number; state: unknown }
 
 /**
- * One statement that inserts the events (in their order), sets each stream's version and state,
- * and runs `alongside` (writes of rows disjoint from these, e.g. projections), returning the
- * stored events' positions.
+ * The two statements of an append, sent together in this order: `writes` sets each stream's
+ * version and state and runs `beside` (writes of rows disjoint from these, e.g. projections);
+ * `numbered` then takes the tenant's next positions and inserts the events (in their order),
+ * returning their positions. Apart, so the tenant's head is held for the insert and the commit
+ * only, not for the projections' writes.
  */
-export function appendStatement(tenantId: string, events: readonly NewEvent[], streams: readonly StreamWrite[], alongside: readonly (SQL | NamedPart)[]): SQL {
+export function appendStatements(tenantId: string, events: readonly NewEvent[], streams: readonly StreamWrite[], beside: readonly (SQL | NamedPart)[]): { writes: SQL; numbered: SQL } {
   const inserted = sql`
-    insert into events (tenant_id, stream_kind, subject, version, id, source, type, time, data, person_ref, sealed, written_by)
-    select ${tenantId}, r."streamKind", r.subject, r.version, r.id, r.source, r.type, r.time, r.data, r."personRef", r.sealed, r."writtenBy"
-    from rows from (jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as ("streamKind" text, "subject" text, "version" integer,
+    insert into events (tenant_id, position, stream_kind, subject, version, id, source, type, time, data, person_ref, sealed, written_by)
+    select ${tenantId}, head.head - ${events.length}::int8 + r.ordinality, r."streamKind", r.subject, r.version, r.id, r.source, r.type, r.time, r.data, r."personRef", r.sealed, r."writtenBy"
+    from head, rows from (jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as ("streamKind" text, "subject" text, "version" integer,
       "id" text, "source" text, "type" text, "time" timestamptz, "data" jsonb, "personRef" text, "sealed" text, "writtenBy" text)) with ordinality as r
     order by r.ordinality
     returning id, source, subject, version, position`
-  return together(inserted, [streamsUpdate(tenantId, streams), ...alongside])
+  return { writes: alongside(streamsUpdate(tenantId, streams), beside), numbered: together(inserted, [{ name: 'head', sql: headAdvance(tenantId, events.length) }]) }
+}
+
+/**
+ * Moves the tenant's feed head past `count` new events and returns the new head. In the append's
+ * last statement: the row stays locked until commit, so the next append of the tenant numbers
+ * after this one commits (positions in commit order, and a rollback leaves no gap).
+ */
+function headAdvance(tenantId: string, count: number): SQL {
+  return sql`insert into tenant_heads (tenant_id, head) values (${tenantId}, ${count}::int8)
+    on conflict (tenant_id) do update set head = tenant_heads.head + excluded.head
+    returning head`
 }
 
 /** Sets each stream's version and state. */

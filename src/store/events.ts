@@ -5,44 +5,53 @@ import type { LedgerEvent } from '../domain/ledger-event.js'
 import { query, type Queryable } from './database.js'
 import { eventColumns, withoutKind, type StoredRow } from './event-store.js'
 
-export interface FeedCursor { txId: string; position: number }
+/**
+ * Where a reader resumes: after a position in the tenant's feed, or, for a cursor handed out before
+ * positions were per tenant, after the event with that global position (feed_legacy_positions).
+ */
+export type FeedCursor = { position: number } | { oldPosition: number }
 
-export function encodeCursor(c: FeedCursor): string {
-  return Buffer.from(`${c.txId}:${c.position}`).toString('base64url')
+export function encodeCursor(c: { position: number }): string {
+  return Buffer.from(String(c.position)).toString('base64url')
 }
 
-const maxXid8 = 2n ** 64n - 1n
-
+/** A cursor this API handed out: a position, or the old form `<transaction id>:<global position>`. */
 export function decodeCursor(raw: string): FeedCursor | undefined {
-  const match = /^(\d{1,20}):(\d{1,16})$/.exec(Buffer.from(raw, 'base64url').toString())
-  if (!match?.[1] || !match[2]) return undefined
-  // Numbers the columns cannot hold are not cursors this API handed out (and would fail the cast).
+  const match = /^(?:(\d{1,20}):)?(\d{1,16})$/.exec(Buffer.from(raw, 'base64url').toString())
+  if (!match?.[2]) return undefined
+  // Numbers the column cannot hold are not cursors this API handed out.
   const position = Number(match[2])
-  if (BigInt(match[1]) > maxXid8 || !Number.isSafeInteger(position)) return undefined
-  return { txId: match[1], position }
+  if (!Number.isSafeInteger(position)) return undefined
+  return match[1] === undefined ? { position } : { oldPosition: position }
 }
 
-export interface FeedFilter { after?: FeedCursor; type?: string; subject?: string; limit: number }
+export interface FeedFilter { after?: { position: number }; type?: string; subject?: string; limit: number }
+
+/** The tenant's feed position an old cursor named (undefined: no event of this tenant had that global position). */
+export async function legacyCursorPosition(tx: Queryable, tenantId: string, oldPosition: number): Promise<{ position: number } | undefined> {
+  const [row] = await query<{ position: number }>(tx, sql`
+    select position from feed_legacy_positions where tenant_id = ${tenantId} and old_position = ${oldPosition}`)
+  return row
+}
 
 /**
- * The tenant's feed in commit order. Only rows of transactions older than this snapshot's xmin
- * are returned: a transaction that commits late can never land behind a cursor already handed out.
+ * The tenant's feed in commit order. Positions are taken under the tenant's head row, held until
+ * commit, so what a reader sees is always a prefix of the feed: nothing can commit behind a cursor.
  */
-export async function readFeed(tx: Queryable, tenantId: string, filter: FeedFilter): Promise<{ events: LedgerEvent[]; next: FeedCursor | null }> {
-  const conditions: SQL[] = [sql`tenant_id = ${tenantId}`, sql`tx_id < pg_snapshot_xmin(pg_current_snapshot())`]
-  if (filter.after) conditions.push(sql`(tx_id, position) > (${filter.after.txId}::xid8, ${filter.after.position}::int8)`)
+export async function readFeed(tx: Queryable, tenantId: string, filter: FeedFilter): Promise<{ events: LedgerEvent[]; next: { position: number } | null }> {
+  const conditions: SQL[] = [sql`tenant_id = ${tenantId}`]
+  if (filter.after) conditions.push(sql`position > ${filter.after.position}`)
   if (filter.type) conditions.push(sql`type = ${filter.type}`)
   if (filter.subject) conditions.push(sql`subject = ${filter.subject}`)
-  const rows = await query<StoredRow & { txId: string }>(tx, sql`
-    select ${eventColumns}, tx_id::text as "txId" from events
+  const rows = await query<StoredRow>(tx, sql`
+    select ${eventColumns} from events
     where ${sql.join(conditions, sql` and `)}
-    order by tx_id, position
+    order by position
     limit ${filter.limit}`)
   const last = rows[rows.length - 1]
-  const events = rows.map(({ txId: _txId, ...row }) => withoutKind(row))
   // A full page means more may follow; a short page still hands back a cursor so the reader resumes there.
-  const next = last ? { txId: last.txId, position: last.position } : filter.after ?? null
-  return { events, next }
+  const next = last ? { position: last.position } : filter.after ?? null
+  return { events: rows.map(withoutKind), next }
 }
 
 /** One stream in stream order (version), with keyset paging on version. */

@@ -1,7 +1,7 @@
 // Idempotency-Key records: claimed before a POST runs (committed at once, so a concurrent retry
 // sees it in flight), completed with the response the client got.
 import { sql } from 'drizzle-orm'
-import { execute, query, queryOne, type Queryable } from './database.js'
+import { execute, inSystem, query, queryOne, type Db, type Queryable } from './database.js'
 
 export type Claim =
   | { state: 'claimed' }
@@ -65,6 +65,10 @@ export async function releaseKey(tx: Queryable, tenantId: string, key: string): 
 }
 
 /** Drops records older than the retention (the contract keeps them at least 24 h). */
-export async function expireKeys(tx: Queryable, retentionHours: number): Promise<void> {
-  await execute(tx, sql`delete from idempotency_keys where created_at < now() - make_interval(hours => ${retentionHours})`)
+export async function expireKeys(db: Db, retentionHours: number): Promise<void> {
+  // Tenants first, then each tenant's keys: every delete is routed to one tenant (one shard on Citus).
+  const tenants = await inSystem(db, (tx) => query<{ id: string }>(tx, sql`select tenant_id as id from tenants order by tenant_id`))
+  for (const { id } of tenants) {
+    await inSystem(db, (tx) => execute(tx, sql`delete from idempotency_keys where tenant_id = ${id} and created_at < now() - make_interval(hours => ${retentionHours})`))
+  }
 }

@@ -11,8 +11,9 @@ import { statusSql, type PromiseCounts } from './promises.js'
  */
 export type JourneyRow = Journey & { personId: string | null }
 
-const journeyColumns = sql`id, person_ref as "personRef",
-  (select k.person_id from person_keys k where k.tenant_id = journeys.tenant_id and k.person_ref = journeys.person_ref) as "personId", vacancy_id as "vacancyId", stage, jl_iso(stage_since) as "stageSince",
+// The subquery names the tenant itself: a correlation alone does not route it to the tenant's shard.
+const journeyColumns = (tenantId: string) => sql`id, person_ref as "personRef",
+  (select k.person_id from person_keys k where k.tenant_id = ${tenantId} and k.person_ref = journeys.person_ref) as "personId", vacancy_id as "vacancyId", stage, jl_iso(stage_since) as "stageSince",
   role, department, manager, start_date::text as "startDate", jl_iso(hired_at) as "hiredAt", jl_iso(exited_at) as "exitedAt",
   last_day::text as "lastDay", exit_kind as "exitKind", regrettable, version, stages, experience, signals,
   jl_iso(created_at) as "createdAt", jl_iso(updated_at) as "updatedAt"`
@@ -22,7 +23,7 @@ export async function journeyExists(tx: Queryable, tenantId: string, id: string)
 }
 
 export function readJourney(tx: Queryable, tenantId: string, id: string): Promise<JourneyRow | undefined> {
-  return queryOne<JourneyRow>(tx, sql`select ${journeyColumns} from journeys where tenant_id = ${tenantId} and id = ${id}`)
+  return queryOne<JourneyRow>(tx, sql`select ${journeyColumns(tenantId)} from journeys where tenant_id = ${tenantId} and id = ${id}`)
 }
 
 /** A journey row with its promises counted by status (every status, 0 when none). */
@@ -40,7 +41,7 @@ function promiseCountsColumn(tenantId: string, today: string): SQL {
 /** Journeys matching `where`, each with its promise counts as of `today` (what is due or overdue depends on it), in one statement. */
 async function countedJourneys(tx: Queryable, tenantId: string, today: string, conditions: readonly SQL[], orderAndLimit: SQL): Promise<CountedJourneyRow[]> {
   const rows = await query<JourneyRow & { promiseCounts: Partial<PromiseCounts> }>(tx, sql`
-    select ${journeyColumns}, ${promiseCountsColumn(tenantId, today)} from journeys where ${sql.join([sql`tenant_id = ${tenantId}`, ...conditions], sql` and `)} ${orderAndLimit}`)
+    select ${journeyColumns(tenantId)}, ${promiseCountsColumn(tenantId, today)} from journeys where ${sql.join([sql`tenant_id = ${tenantId}`, ...conditions], sql` and `)} ${orderAndLimit}`)
   return rows.map((row) => Object.assign(row, { promiseCounts: { ...noPromises, ...row.promiseCounts } }))
 }
 

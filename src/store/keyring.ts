@@ -201,6 +201,20 @@ export class Keyring {
     return false
   }
 
+  /** Re-wraps up to a thousand of one tenant's data keys not yet under the current master key; how many. */
+  private async rewrapBatch(tx: Queryable, tenantId: string): Promise<number> {
+    const rows = await query<{ personRef: string; personId: string; wrappedKey: string }>(tx, sql`
+      select person_ref as "personRef", person_id as "personId", wrapped_key as "wrappedKey" from person_keys
+      where tenant_id = ${tenantId} and wrapped_key is not null and wrapped_key not like ${`${this.fingerprint}:%`} limit 1000 for update skip locked`)
+    if (rows.length === 0) return 0
+    await execute(tx, sql`
+      update person_keys k set wrapped_key = r.wrapped
+      from jsonb_to_recordset(${JSON.stringify(rows.map((row) => ({ personRef: row.personRef, wrapped: this.rewrapped(tenantId, row.personId, row.wrappedKey) })))}::jsonb)
+        as r("personRef" text, wrapped text)
+      where k.tenant_id = ${tenantId} and k.person_ref = r."personRef"`)
+    return rows.length
+  }
+
   /**
    * Rotation, online: re-wraps every data key, the tombstone key and the verifier under the current
    * master key, a batch of rows per transaction, while instances holding both keys keep serving.
@@ -209,21 +223,18 @@ export class Keyring {
   async rewrapAll(db: Db): Promise<number> {
     await this.verify(db)
     let rewrapped = 0
-    for (;;) {
-      const done = await inSystem(db, async (tx) => {
-        const rows = await query<{ tenantId: string; personRef: string; personId: string; wrappedKey: string }>(tx, sql`
-          select tenant_id as "tenantId", person_ref as "personRef", person_id as "personId", wrapped_key as "wrappedKey" from person_keys
-          where wrapped_key is not null and wrapped_key not like ${`${this.fingerprint}:%`} limit 1000 for update skip locked`)
-        if (rows.length === 0) return 0
-        await execute(tx, sql`
-          update person_keys k set wrapped_key = r.wrapped
-          from jsonb_to_recordset(${JSON.stringify(rows.map((row) => ({ tenantId: row.tenantId, personRef: row.personRef, wrapped: this.rewrapped(row.tenantId, row.personId, row.wrappedKey) })))}::jsonb)
-            as r("tenantId" text, "personRef" text, wrapped text)
-          where k.tenant_id = r."tenantId" and k.person_ref = r."personRef"`)
-        return rows.length
+    // Tenants first, then each tenant's rows: every statement below names its tenant (one shard on Citus).
+    const tenants = await inSystem(db, (tx) => query<{ id: string }>(tx, sql`select tenant_id as id from tenants order by tenant_id`))
+    for (const { id: tenantId } of tenants) {
+      for (;;) {
+        const done = await inSystem(db, (tx) => this.rewrapBatch(tx, tenantId))
+        rewrapped += done
+        if (done === 0) break
+      }
+      await inSystem(db, async (tx) => {
+        await execute(tx, sql`delete from idempotency_keys where tenant_id = ${tenantId} and person_ref is null and response is not null`)
+        await resealWebhookSecrets(tx, this, tenantId)
       })
-      rewrapped += done
-      if (done === 0) break
     }
     await inSystem(db, async (tx) => {
       const row = await queryOne<{ tombstoneKey: string }>(tx, sql`select tombstone_key as "tombstoneKey" from master_key_check where tenant_id = ${systemTenant} for update`)
@@ -231,8 +242,6 @@ export class Keyring {
         update master_key_check set verifier = ${encrypt(this.master, Buffer.from(checkPlaintext), 'check')}, fingerprint = ${this.fingerprint},
           tombstone_key = ${row ? this.wrap(this.unwrapStored(row.tombstoneKey, 'tombstones'), 'tombstones') : null}
         where tenant_id = ${systemTenant}`)
-      await execute(tx, sql`delete from idempotency_keys where person_ref is null and response is not null`)
-      await resealWebhookSecrets(tx, this)
     })
     return rewrapped
   }
@@ -268,10 +277,10 @@ function withoutPersonal(type: EventType, data: Record<string, unknown>): Record
 }
 
 /** Webhook signing secrets are sealed under the master key: a rotation seals them again under the current one. */
-async function resealWebhookSecrets(tx: Queryable, keyring: Keyring): Promise<void> {
+async function resealWebhookSecrets(tx: Queryable, keyring: Keyring, tenantId: string): Promise<void> {
   const rows = await query<{ tenantId: string; id: string; secret: string; previousSecret: string | null }>(tx, sql`
     select tenant_id as "tenantId", id, secret, previous_secret as "previousSecret" from webhooks
-    where secret not like ${`${keyring.fingerprint}:%`} or previous_secret not like ${`${keyring.fingerprint}:%`} for update`)
+    where tenant_id = ${tenantId} and (secret not like ${`${keyring.fingerprint}:%`} or previous_secret not like ${`${keyring.fingerprint}:%`}) for update`)
   for (const row of rows) {
     const aad = webhookSecretAad(row.tenantId, row.id)
     const reseal = (sealed: string) => keyring.sealSecret(keyring.openSecret(sealed, aad), aad)

@@ -170,7 +170,7 @@ export function readDelivery(tx: Queryable, tenantId: string, webhookId: string,
     select ${deliveryColumns}, (
       select coalesce(jsonb_agg(jsonb_build_object('attempt', a.attempt, 'at', jl_iso(a.at), 'durationMs', a.duration_ms, 'statusCode', a.status_code,
         'responseBody', a.response_body, 'error', a.error) order by a.attempt), '[]'::jsonb)
-      from webhook_attempts a where a.tenant_id = d.tenant_id and a.delivery_id = d.id) as "attemptLog"
+      from webhook_attempts a where a.tenant_id = ${tenantId} and a.delivery_id = d.id) as "attemptLog"
     from webhook_deliveries d where d.tenant_id = ${tenantId} and d.webhook_id = ${webhookId} and d.id = ${deliveryId}`)
 }
 

@@ -1,7 +1,7 @@
 // The ledger's command handler: load the state of every stream a request touches (stored beside
 // the stream's version, not refolded from history), let the domain decide each event, evolve the
-// states, seal personal fields, and append events, states, projections, analytics aggregates and the
-// webhook outbox in one statement.
+// states, seal personal fields, and write states, projections, analytics aggregates and the webhook
+// outbox, then the numbered events (event-store.ts).
 import { sql } from 'drizzle-orm'
 import type { IncomingEvent } from '../domain/cloudevent.js'
 import { personalFields } from '../domain/catalogue.js'
@@ -12,9 +12,9 @@ import { isPromiseEvent, type PromiseBook, type PromiseRecord, type VacancyPromi
 import {
   decide, evolve, foldStream, initialState, loadedState, stateVersion, storedForm, vacancyNeeded, type StreamKind, type StreamState,
 } from '../domain/streams.js'
-import { query, queryOne, type Tx } from './database.js'
+import { execute, query, queryOne, type Tx } from './database.js'
 import {
-  appendStatement, eventKey, lockStreams, readStreams, sortStreams, storedEvents, streamKey, type LockedStream, type NewEvent, type StoredResult,
+  appendStatements, eventKey, lockStreams, readStreams, sortStreams, storedEvents, streamKey, type LockedStream, type NewEvent, type StoredResult,
 } from './event-store.js'
 import { cellDelta, journeyCells, movesAnalytics, type Cells } from '../domain/analytics-cells.js'
 import { needsPromises, projectJourney } from '../domain/journey.js'
@@ -241,12 +241,13 @@ async function refoldBackfilled(tx: Tx, tenantId: string, streams: Map<string, W
 async function store(tx: Tx, tenantId: string, batch: Batch, options: RecordOptions): Promise<Map<number, AppendResult>> {
   const rows = sealRows(tenantId, options.keyring, batch)
   const streams = [...batch.streams.values()].filter((s) => s.appended.length > 0)
-  const written = query<StoredResult>(tx, appendStatement(tenantId, rows,
+  const { writes, numbered } = appendStatements(tenantId, rows,
     streams.map((s) => ({ kind: s.kind, id: s.id, version: s.version, state: { v: stateVersion, state: storedForm(s.state) } })),
-    [...projectionWrites(tenantId, streams), ...outboxWrites(tenantId, rows),
-      ...aggregateWrites(tenantId, analyticsDelta(streams))]))
+    [...projectionWrites(tenantId, streams), ...outboxWrites(tenantId, rows), ...aggregateWrites(tenantId, analyticsDelta(streams))])
+  // Sent in this order on the transaction's connection: the tenant's head is taken last.
+  const written = Promise.all([execute(tx, writes), query<StoredResult>(tx, numbered)])
   if (options.last) tx.sentAll()
-  const inserted = new Map((await written).map((r) => [eventKey(r), r]))
+  const inserted = new Map((await written)[1].map((r) => [eventKey(r), r]))
   const results = new Map<number, AppendResult>()
   for (const { stream, event, index } of batch.appended) {
     const stored = inserted.get(eventKey(event))

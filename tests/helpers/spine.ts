@@ -119,22 +119,6 @@ export async function readWholeFeed(app: TestApp, options: { after?: string | nu
   throw new Error('the feed never ended')
 }
 
-/**
- * The feed returns only events of transactions older than every running one, and on a shared
- * PostgreSQL that includes other test files' transactions. Before reading what was just written,
- * wait until no transaction that started before our last commit is still running (bounded: 5 s).
- * On PGlite (one connection) this returns at once.
- */
-export async function feedCaughtUp(app: TestApp): Promise<void> {
-  for (let attempt = 0; attempt < 500; attempt++) {
-    const row = await asOwner(app.app.db, (tx) => queryOne<{ behind: boolean }>(tx, sql`
-      select exists (select 1 from events where tenant_id = ${app.tenantId} and tx_id >= pg_snapshot_xmin(pg_current_snapshot())) as behind`))
-    if (!row?.behind) return
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  throw new Error('the feed did not catch up within 5 s: some transaction stays open')
-}
-
 /** How many events the tenant's ledger holds, counted in SQL (not through the feed). */
 export async function countEvents(app: TestApp, tenantId = app.tenantId): Promise<number> {
   const row = await asOwner(app.app.db, (tx) => queryOne<{ n: number }>(tx, sql`select count(*)::int as n from events where tenant_id = ${tenantId}`))

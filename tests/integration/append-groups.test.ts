@@ -10,10 +10,10 @@ import { countEvents, expectProblem, given, on, postEvents, streamOf, type Appen
 
 const applied = (journeyId: string) => ce('candidate.applied', journeyId, { personId: `p-${journeyId}` })
 
-/** The transactions that stored the tenant's events (of journeys whose id starts with `prefix`). */
+/** The transactions that stored the tenant's events (of journeys whose id starts with `prefix`): each row's xmin is its inserting transaction. */
 async function transactionsOf(app: TestApp, prefix = ''): Promise<number> {
   const row = await asOwner(app.app.db, (tx) => queryOne<{ n: number }>(tx, sql`
-    select count(distinct tx_id)::int as n from events where tenant_id = ${app.tenantId} and starts_with(subject, ${prefix})`))
+    select count(distinct xmin::text)::int as n from events where tenant_id = ${app.tenantId} and starts_with(subject, ${prefix})`))
   return row?.n ?? 0
 }
 

@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { invalid, notFound } from '../src/domain/errors.js'
 import { effectiveStages, expectationsTrend, isoDate, stages } from '../src/domain/journey.js'
-import { activeSignals, signalNames } from '../src/domain/signals.js'
+import { activeSignals, journeySignals, signalNames, type SignalThresholds } from '../src/domain/signals.js'
 import { principalOf } from '../src/plugins/auth.js'
 import { inTenant } from '../src/store/database.js'
 import { readJourneyTimeline } from '../src/store/events.js'
@@ -54,7 +54,7 @@ export const JourneySchema = Type.Object({
   updatedAt: Type.String({ format: 'date-time', description: 'When the ledger last stored an event of this journey.' }),
 }, { $id: 'Journey', title: 'Journey' })
 
-export function journeyView(row: CountedJourneyRow, now: Date) {
+export function journeyView(row: CountedJourneyRow, now: Date, thresholds: SignalThresholds) {
   const { stage, stageSince, stages: stagesList } = effectiveStages(row, isoDate(now))
   return {
     id: row.id, personId: row.personId, vacancyId: row.vacancyId, stage, stageSince,
@@ -64,7 +64,7 @@ export function journeyView(row: CountedJourneyRow, now: Date) {
       latestPulse: row.experience.latestPulse,
       expectationsMet: { trend: expectationsTrend(row.experience.expectationsMet), recent: row.experience.expectationsMet },
     },
-    signals: activeSignals(row.signals, now),
+    signals: activeSignals(journeySignals(row, thresholds), now),
     createdAt: row.createdAt, updatedAt: row.updatedAt,
   }
 }
@@ -127,7 +127,7 @@ const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return inTenant(app.db, tenantId, async (tx) => {
       const row = await readCountedJourney(tx, tenantId, journeyId, isoDate(now))
       if (!row) throw notFound(`no journey ${journeyId}`)
-      return journeyView(row, now)
+      return journeyView(row, now, app.config.signals)
     }, { oneRoundTrip: true })
   })
 
@@ -157,10 +157,10 @@ const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const now = app.config.now()
     return inTenant(app.db, tenantId, async (tx) => {
-      const rows = await listJourneys(tx, tenantId, { ...filters, afterId, limit, today: isoDate(now), now })
+      const rows = await listJourneys(tx, tenantId, { ...filters, afterId, limit, today: isoDate(now), now, thresholds: app.config.signals })
       const last = rows[rows.length - 1]
       return {
-        data: rows.map((row) => journeyView(row, now)),
+        data: rows.map((row) => journeyView(row, now, app.config.signals)),
         nextCursor: last && rows.length === limit ? Buffer.from(last.id).toString('base64url') : null,
       }
     })

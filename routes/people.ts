@@ -52,7 +52,7 @@ const peopleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const ids = await journeyIdsOfPerson(tx, tenantId, row.personRef)
     const rows = await readCountedJourneys(tx, tenantId, ids, isoDate(now))
-    return { ref: row.personRef, ids, now, erasedAt: null, journeys: rows.map((r) => journeyView(r, now)) }
+    return { ref: row.personRef, ids, now, erasedAt: null, journeys: rows.map((r) => journeyView(r, now, app.config.signals)) }
   }
 
   app.get('/v1/people/:personId', {

@@ -1,7 +1,7 @@
 // Reads of the journey projection.
 import { sql, type SQL } from 'drizzle-orm'
 import type { Journey, Stage } from '../domain/journey.js'
-import type { SignalName } from '../domain/signals.js'
+import { employedStages, type SignalName, type SignalThresholds } from '../domain/signals.js'
 import { query, queryOne, type Queryable } from './database.js'
 import { statusSql, type PromiseCounts } from './promises.js'
 
@@ -60,6 +60,7 @@ export interface JourneyFilter {
   personId?: string
   manager?: string
   signal?: SignalName
+  thresholds: SignalThresholds
   now: Date
   afterId?: string
   limit: number
@@ -73,9 +74,30 @@ export function stageCondition(stage: Stage, today: string): SQL {
   return sql`stage = ${stage}`
 }
 
-/** The rows on which activeSignals() shows `name` at `now`: the time the fold armed it for has passed. Held to it by tests/integration/time-rules. */
-export function signalCondition(name: SignalName, now: Date): SQL {
-  return sql`(signals -> ${name} ->> 'since')::timestamptz <= ${now.toISOString()}::timestamptz`
+const employed = sql.raw(`stage in (${employedStages.map((s) => `'${s}'`).join(', ')})`)
+const readings = sql`(experience -> 'expectationsMet')`
+// Whole hours: adding days to a timestamptz would follow the session's time zone across a DST change.
+const moreThanDays = (anchor: SQL, days: number, now: Date) => sql`${anchor} + make_interval(hours => ${days * 24}) < ${now.toISOString()}::timestamptz`
+
+/**
+ * The rows on which activeSignals(journeySignals(row, thresholds), now) shows `name`: threshold
+ * signals judged from the row's facts, the others from the time the fold armed them for. Held to
+ * the domain by tests/integration/time-rules.
+ */
+export function signalCondition(name: SignalName, now: Date, th: SignalThresholds): SQL {
+  const at = sql`${now.toISOString()}::timestamptz`
+  switch (name) {
+    case 'expectations-falling':
+      return sql`(${employed} and jsonb_array_length(${readings}) >= 2
+        and ((${readings} -> greatest(jsonb_array_length(${readings}) - ${th.expectationsReadings}::int, 0) ->> 'value')::int - (${readings} -> -1 ->> 'value')::int) >= ${th.expectationsDrop}::int
+        and (${readings} -> -1 ->> 'time')::timestamptz <= ${at})`
+    case 'unrecognised':
+      return sql`(${employed} and ${moreThanDays(sql`greatest((experience ->> 'lastRecognitionAt')::timestamptz, coalesce(start_date::timestamp at time zone 'UTC', hired_at))`, th.unrecognisedDays, now)})`
+    case 'stalled':
+      return sql`(${employed} and ${moreThanDays(sql`(experience ->> 'pendingWishAt')::timestamptz`, th.stalledDays, now)})`
+    default:
+      return sql`(signals -> ${name} ->> 'since')::timestamptz <= ${at}`
+  }
 }
 
 export function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter): Promise<CountedJourneyRow[]> {
@@ -86,6 +108,6 @@ export function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter):
   if (f.personId !== undefined) where.push(sql`person_ref = (select k.person_ref from person_keys k where k.tenant_id = ${tenantId} and k.person_id = ${f.personId})`)
   if (f.manager !== undefined) where.push(sql`manager = ${f.manager}`)
   if (f.afterId !== undefined) where.push(sql`id > ${f.afterId}`)
-  if (f.signal) where.push(signalCondition(f.signal, f.now))
+  if (f.signal) where.push(signalCondition(f.signal, f.now, f.thresholds))
   return countedJourneys(tx, tenantId, f.today, where, sql`order by id limit ${f.limit}`)
 }

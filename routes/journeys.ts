@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { invalid, notFound } from '../src/domain/errors.js'
+import { experienceSeries, experienceTypes } from '../src/domain/experience.js'
 import { effectiveStages, expectationsTrend, isoDate, stages } from '../src/domain/journey.js'
 import { activeSignals, journeySignals, signalNames, type SignalThresholds } from '../src/domain/signals.js'
 import { principalOf } from '../src/plugins/auth.js'
@@ -70,22 +71,47 @@ export function journeyView(row: CountedJourneyRow, now: Date, thresholds: Signa
 }
 
 
-const experienceTypes = ['pulse.answered', 'checkin.held', 'recognition.given', 'development.started', 'development.completed'] as const
+const Time = Type.String({ format: 'date-time' })
+const NullableInt = nullable(Type.Integer())
+const NullableText = nullable(Type.String())
+const Labels = nullable(Type.Array(Type.String()))
+const Erased = Type.Boolean({ description: 'The person was erased: their personal fields read null.' })
+const NumericTrendSchema = Type.Object({
+  readings: Type.Integer({ description: 'Readings up to now.' }),
+  last: NullableInt, lastAt: nullable(Time),
+  change: Type.Union([Type.Integer(), Type.Null()], { description: 'The last reading minus the value as it stood when the window opened (the latest reading at or before then; the first reading if the series began inside it); null under two readings.' }),
+}, { $id: 'NumericTrend', title: 'NumericTrend' })
+const CountTrendSchema = Type.Object({ last: nullable(Time), inWindow: Type.Integer() }, { $id: 'CountTrend', title: 'CountTrend' })
 
 const ExperienceSchema = Type.Object({
   journeyId: Type.String(),
   personId: nullable(Type.String()),
+  pulses: Type.Array(Type.Object({ time: Time, eventId: Type.String(), enps: NullableInt, valued: NullableInt, safe: NullableInt, autonomy: NullableInt, expectationsMet: NullableInt })),
+  checkins: Type.Array(Type.Object({
+    time: Time, eventId: Type.String(), with: NullableText, expectationsMet: NullableInt,
+    motivations: Labels, interests: Labels, developmentWishes: Labels, notes: NullableText, erased: Erased,
+  })),
+  recognition: Type.Array(Type.Object({ time: Time, eventId: Type.String(), by: NullableText, kind: NullableText, note: NullableText, erased: Erased })),
+  development: Type.Array(Type.Object({ time: Time, eventId: Type.String(), status: Type.String({ enum: ['started', 'completed'] }), kind: NullableText, title: NullableText, erased: Erased })),
+  roleChanges: Type.Array(Type.Object({ time: Time, eventId: Type.String(), kind: NullableText, role: NullableText, department: NullableText, manager: NullableText })),
+  trends: Type.Object({
+    windowDays: Type.Integer({ description: 'The window `change` and `inWindow` look back over (90 days up to now).' }),
+    enps: Type.Ref('NumericTrend'), valued: Type.Ref('NumericTrend'), safe: Type.Ref('NumericTrend'), autonomy: Type.Ref('NumericTrend'),
+    expectationsMet: Type.Ref('NumericTrend'),
+    recognition: Type.Ref('CountTrend'),
+    development: Type.Ref('CountTrend', { description: 'Developments started.' }),
+  }, { description: 'Per series, as of now: readings dated ahead of now are listed but not yet counted. expectationsMet reads pulses and check-ins together.' }),
   data: Type.Array(Type.Object({
-    time: Type.String({ format: 'date-time' }),
+    time: Time,
     type: Type.Enum([...experienceTypes], { type: 'string' }),
     eventId: Type.String(),
     data: Type.Object({}, { additionalProperties: true, description: 'The event\'s data: scores, labels and (while the person is not erased) notes.' }),
     erased: Type.Optional(Type.Boolean()),
-  })),
-}, { $id: 'Experience', title: 'Experience', description: 'The individual\'s own time series: pulses, check-ins, recognition and development, oldest first. Never aggregated, never suppressed.' })
+  }), { description: 'Every experience event, as stored (the series are built from it).' }),
+}, { $id: 'Experience', title: 'Experience', description: 'The individual\'s own time series: pulses, check-ins, recognition, development and role changes, oldest first, each with its trend. Never aggregated, never suppressed.' })
 
 /** Named components this module's routes refer to; the app registers them at the root. */
-export const journeySchemas = [SignalSchema, JourneySchema, ExperienceSchema]
+export const journeySchemas = [SignalSchema, JourneySchema, NumericTrendSchema, CountTrendSchema, ExperienceSchema]
 
 const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/v1/journeys/:journeyId/experience', {
@@ -105,6 +131,7 @@ const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const events = await openEvents(tx, app.keyring, tenantId, await readJourneyTimeline(tx, tenantId, journeyId, { types: experienceTypes }))
       return {
         journeyId, personId: row.personId,
+        ...experienceSeries(events, app.config.now()),
         data: events.map((e) => ({ time: e.time, type: e.type, eventId: e.id, data: e.data, ...(e.erased ? { erased: true } : {}) })),
       }
     })

@@ -1,0 +1,1 @@
+CREATE INDEX "events_pulses" ON "events" USING btree ("tenant_id","time") WHERE type = 'pulse.answered';

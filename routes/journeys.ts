@@ -38,6 +38,7 @@ export const JourneySchema = Type.Object({
   exitedAt: nullable(Type.String({ format: 'date-time' })),
   lastDay: nullable(Type.String({ format: 'date' })),
   version: Type.Integer({ description: 'The stream version: pass as `expectedversion` for optimistic concurrency.' }),
+  rehire: Type.Boolean({ description: 'A boomerang: hired (employee.hired) when another journey of the same person had already exited (employee.exited at or before this hire).' }),
   stages: Type.Array(Type.Object({ stage: StageSchema, enteredAt: Type.String({ format: 'date-time' }), leftAt: nullable(Type.String({ format: 'date-time' })) })),
   promises: Type.Object({
     open: Type.Integer(), due: Type.Integer(), overdue: Type.Integer(), kept: Type.Integer(),
@@ -60,7 +61,7 @@ export function journeyView(row: CountedJourneyRow, now: Date, thresholds: Signa
   return {
     id: row.id, personId: row.personId, vacancyId: row.vacancyId, stage, stageSince,
     role: row.role, department: row.department, manager: row.manager, startDate: row.startDate, exitedAt: row.exitedAt,
-    lastDay: row.lastDay, version: row.version, stages: stagesList, promises: row.promiseCounts,
+    lastDay: row.lastDay, version: row.version, rehire: row.rehire, stages: stagesList, promises: row.promiseCounts,
     experience: {
       latestPulse: row.experience.latestPulse,
       expectationsMet: { trend: expectationsTrend(row.experience.expectationsMet), recent: row.experience.expectationsMet },

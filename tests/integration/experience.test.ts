@@ -145,3 +145,23 @@ t.test('bad experience inputs: problem documents, nothing stored', async (t) => 
   t.same([exp.pulses, exp.recognition, exp.checkins], [[], [], []])
   t.same(exp.trends.enps, { readings: 0, last: null, lastAt: null, change: null })
 })
+
+t.test('a boomerang: a person who left and is hired again is a rehire, with both journeys on the person', async (t) => {
+  const app = await buildTestApp(t)
+  await given(app,
+    ce('employee.hired', 'j-first', { personId: 'p-boomerang', department: 'Platform', startDate: '2024-01-08' }, { time: on('2023-12-01') }),
+    ce('employee.exited', 'j-first', { lastDay: '2025-03-31' }, { time: on('2025-03-31') }),
+    ce('alumni.referred', 'j-first', { referredPersonId: 'p-friend' }, { time: on('2025-06-01') }))
+  // applying again is not yet a rehire; the hire is
+  await given(app, ce('candidate.applied', 'j-second', { personId: 'p-boomerang' }, { time: on('2025-09-01') }))
+  t.equal((await getOk<{ rehire: boolean }>(app, '/v1/journeys/j-second')).rehire, false, 'an application is not a rehire')
+  await given(app, ce('employee.hired', 'j-second', { department: 'Data', startDate: '2025-11-03' }, { time: on('2025-10-01') }))
+  const person = await getOk<{ journeys: { id: string; rehire: boolean; stage: string }[]; rehires: number }>(app, '/v1/people/p-boomerang')
+  t.same(person.journeys.map((j) => [j.id, j.stage, j.rehire]), [['j-first', 'exited', false], ['j-second', 'onboarding', true]])
+  t.equal(person.rehires, 1)
+  // a second journey of someone still employed is no boomerang
+  await given(app,
+    ce('employee.hired', 'j-a', { personId: 'p-twice', startDate: '2024-01-08' }, { time: on('2023-12-01') }),
+    ce('employee.hired', 'j-b', { personId: 'p-twice', startDate: '2025-01-06' }, { time: on('2024-12-01') }))
+  t.same((await getOk<{ rehires: number }>(app, '/v1/people/p-twice')).rehires, 0)
+})

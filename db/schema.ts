@@ -64,8 +64,8 @@ export const events = pgTable('events', {
   uniqueIndex('events_stream_version').on(t.tenantId, t.streamKind, t.subject, t.version),
   index('events_feed').on(t.tenantId, t.txId, t.position),
   index('events_person').on(t.tenantId, t.personRef),
-  // The experience analytics read pulses by time (src/store/experience-analytics.ts); partial, so no other event pays for it.
-  index('events_pulses').on(t.tenantId, t.time).where(sql`type = 'pulse.answered'`),
+  // The experience and exit analytics read these types by time (src/store/experience-analytics.ts); partial, so no other event pays for it.
+  index('events_analytics').on(t.tenantId, t.type, t.time).where(sql`type in ('pulse.answered', 'exit.interviewed', 'alumni.referred')`),
 ])
 
 export const journeys = pgTable('journeys', {

@@ -1,6 +1,7 @@
-// Experience and exit analytics over the projections and the few events they read (pulses, exit
-// interviews, referrals: events_analytics, a partial index on them alone), set-based in SQL: one
-// statement per group set, suppression by the domain's rule (publishGroups), as analytics.ts does.
+// Experience and exit analytics over the journeys projection and the few events they read (pulses,
+// exit interviews, referrals: events_analytics, a partial index on those types alone), set-based in
+// SQL, one statement each (exits add one to fetch the keys that open reasons), suppression by the
+// domain's rule (publishGroups), as analytics.ts does.
 //
 // What each figure counts, so it can later be maintained incrementally (all are sums over rows):
 // - experience: every pulse.answered whose time is in the period, on the journey's current group;
@@ -158,18 +159,21 @@ export async function exitAnalytics(tx: Queryable, keyring: Keyring, tenantId: s
   if (q.from !== null) period.push(sql`and j.last_day >= ${q.from}::date`)
   if (q.to !== null) period.push(sql`and j.last_day <= ${q.to}::date`)
   const rows = await query<ExitRow>(tx, sql`
-    with ${brokenJourneys(tenantId, q.today)}, x as (
+    with ${brokenJourneys(tenantId, q.today)}, interviews as (
+      select distinct on (subject) subject, id, source, sealed, data from events
+      where tenant_id = ${tenantId} and type = 'exit.interviewed' and stream_kind = 'journey'
+      order by subject, time desc, position desc
+    ), referred as (
+      select subject, count(*)::int as n from events
+      where tenant_id = ${tenantId} and type = 'alumni.referred' and stream_kind = 'journey' group by subject
+    ), x as (
       select ${groupKeys[q.groupBy]} as "group", j.person_ref, j.regrettable, b.journey_id is not null as broken,
         i.id as interview, i.source, i.sealed, (i.data ->> 'wouldRecommend')::int as recommend, (i.data ->> 'wouldReturn')::boolean as would_return,
-        (i.data ->> 'promisesKept')::int as promises_kept,
-        (select count(*) from events r where r.tenant_id = ${tenantId} and r.stream_kind = 'journey' and r.subject = j.id and r.type = 'alumni.referred')::int as referrals
+        (i.data ->> 'promisesKept')::int as promises_kept, coalesce(r.n, 0) as referrals
       from journeys j
       left join broken b on b.journey_id = j.id
-      left join lateral (
-        select e.id, e.source, e.sealed, e.data from events e
-        where e.tenant_id = ${tenantId} and e.stream_kind = 'journey' and e.subject = j.id and e.type = 'exit.interviewed'
-        order by e.time desc, e.position desc limit 1
-      ) i on true
+      left join interviews i on i.subject = j.id
+      left join referred r on r.subject = j.id
       where j.tenant_id = ${tenantId} and j.exited_at is not null ${sql.join(period, sql` `)}
     )
     select "group", count(distinct person_ref)::int as people,

@@ -1,34 +1,10 @@
 // Issue 15: one person's two years, told as the HRIS and the survey tool send it while the clock
 // moves: the experience series, and every experience signal at the moments it should and should
-// not be on. Then bad inputs: problem documents, and nothing stored.
+// not be on.
 import t from 'tap'
-import { buildTestApp, ce, type TestApp } from '../helpers/app.js'
-import { countEvents, expectProblem, getOk, given, journey, on, postEvents } from '../helpers/spine.js'
-
-interface Trend { readings: number; last: number | null; lastAt: string | null; change: number | null }
-interface ExperienceView {
-  journeyId: string
-  personId: string | null
-  pulses: { time: string; enps: number | null; expectationsMet: number | null }[]
-  checkins: { time: string; expectationsMet: number | null; motivations: string[] | null; interests: string[] | null; developmentWishes: string[] | null; notes: string | null }[]
-  recognition: { time: string; kind: string | null; note: string | null }[]
-  development: { time: string; status: string; kind: string | null; title: string | null }[]
-  roleChanges: { time: string; kind: string | null; role: string | null }[]
-  trends: Record<'enps' | 'valued' | 'safe' | 'autonomy' | 'expectationsMet', Trend> & Record<'recognition' | 'development', { last: string | null; inWindow: number }>
-  data: unknown[]
-}
-
-const J = 'j-story'
-const experienceOf = (app: TestApp) => getOk<ExperienceView>(app, `/v1/journeys/${J}/experience`)
-const signalsAt = async (app: TestApp, at: string) => {
-  app.clock.set(at)
-  return (await journey(app, J)).signals.map((s) => s.name)
-}
-/** The events happen on their day, at 09:00, and the clock stands there when they are sent. */
-async function happen(app: TestApp, date: string, ...events: [string, Record<string, unknown>][]) {
-  app.clock.set(on(date, 10))
-  await given(app, ...events.map(([type, data]) => ce(type, J, data, { time: on(date) })))
-}
+import { buildTestApp } from '../helpers/app.js'
+import { experienceOf, happen, J, signalsAt } from '../helpers/experience.js'
+import { getOk, journey, on } from '../helpers/spine.js'
 
 t.test('two years of one person: series and signals at their edges', async (t) => {
   const app = await buildTestApp(t)
@@ -109,59 +85,3 @@ t.test('two years of one person: series and signals at their edges', async (t) =
   t.same(await signalsAt(app, '2026-12-01T00:00:00.000Z'), [])
 })
 
-t.test('thresholds are configuration, applied at read time', async (t) => {
-  const app = await buildTestApp(t, { signals: { expectationsDrop: 1, expectationsReadings: 2, unrecognisedDays: 30, stalledDays: 10 } })
-  await happen(app, '2026-01-05', ['employee.hired', { personId: 'p-cfg', startDate: '2026-01-05' }])
-  await happen(app, '2026-01-10', ['checkin.held', { expectationsMet: 5, developmentWishes: ['x'] }])
-  await happen(app, '2026-01-20', ['pulse.answered', { expectationsMet: 4 }])
-  t.same(await signalsAt(app, '2026-02-04T00:00:00.000Z'), ['expectations-falling', 'stalled'])
-  t.same(await signalsAt(app, '2026-02-04T00:00:00.001Z'), ['expectations-falling', 'unrecognised', 'stalled'])
-})
-
-t.test('bad experience inputs: problem documents, nothing stored', async (t) => {
-  const app = await buildTestApp(t)
-  await given(app, ce('employee.hired', J, { personId: 'p-bad', startDate: '2026-01-05' }, { time: on('2026-01-01') }))
-  const before = await countEvents(app)
-  const cases: [string, Record<string, unknown>, string][] = [
-    ['pulse.answered', { enps: 11 }, '/data/enps'],
-    ['pulse.answered', { enps: -1 }, '/data/enps'],
-    ['pulse.answered', { valued: 0 }, '/data/valued'],
-    ['pulse.answered', { safe: 6 }, '/data/safe'],
-    ['pulse.answered', { autonomy: 2.5 }, '/data/autonomy'],
-    ['pulse.answered', {}, '/data'],
-    ['checkin.held', { expectationsMet: 6 }, '/data/expectationsMet'],
-    ['exit.interviewed', { wouldRecommend: 11 }, '/data/wouldRecommend'],
-    ['exit.interviewed', { promisesKept: 0 }, '/data/promisesKept'],
-  ]
-  for (const [type, data, path] of cases) {
-    const problem = expectProblem(t, await postEvents(app, ce(type, J, data)), 400)
-    t.ok(problem.errors?.some((e) => e.path === path), `${type} ${JSON.stringify(data)}: ${path}`)
-  }
-  expectProblem(t, await postEvents(app, [ce('recognition.given', J, { kind: 'award' }), ce('pulse.answered', J, { enps: 12 })]), 400, { errors: [{ path: '/1/data/enps' }] })
-  expectProblem(t, await postEvents(app, ce('pulse.answered', 'j-nobody', { enps: 8 })), 409, { rule: 'journey-unknown' })
-  expectProblem(t, await app.request({ method: 'GET', url: '/v1/journeys/j-nobody/experience' }), 404)
-  t.equal(await countEvents(app), before, 'nothing stored')
-  const exp = await experienceOf(app)
-  t.same([exp.pulses, exp.recognition, exp.checkins], [[], [], []])
-  t.same(exp.trends.enps, { readings: 0, last: null, lastAt: null, change: null })
-})
-
-t.test('a boomerang: a person who left and is hired again is a rehire, with both journeys on the person', async (t) => {
-  const app = await buildTestApp(t)
-  await given(app,
-    ce('employee.hired', 'j-first', { personId: 'p-boomerang', department: 'Platform', startDate: '2024-01-08' }, { time: on('2023-12-01') }),
-    ce('employee.exited', 'j-first', { lastDay: '2025-03-31' }, { time: on('2025-03-31') }),
-    ce('alumni.referred', 'j-first', { referredPersonId: 'p-friend' }, { time: on('2025-06-01') }))
-  // applying again is not yet a rehire; the hire is
-  await given(app, ce('candidate.applied', 'j-second', { personId: 'p-boomerang' }, { time: on('2025-09-01') }))
-  t.equal((await getOk<{ rehire: boolean }>(app, '/v1/journeys/j-second')).rehire, false, 'an application is not a rehire')
-  await given(app, ce('employee.hired', 'j-second', { department: 'Data', startDate: '2025-11-03' }, { time: on('2025-10-01') }))
-  const person = await getOk<{ journeys: { id: string; rehire: boolean; stage: string }[]; rehires: number }>(app, '/v1/people/p-boomerang')
-  t.same(person.journeys.map((j) => [j.id, j.stage, j.rehire]), [['j-first', 'exited', false], ['j-second', 'onboarding', true]])
-  t.equal(person.rehires, 1)
-  // a second journey of someone still employed is no boomerang
-  await given(app,
-    ce('employee.hired', 'j-a', { personId: 'p-twice', startDate: '2024-01-08' }, { time: on('2023-12-01') }),
-    ce('employee.hired', 'j-b', { personId: 'p-twice', startDate: '2025-01-06' }, { time: on('2024-12-01') }))
-  t.same((await getOk<{ rehires: number }>(app, '/v1/people/p-twice')).rehires, 0)
-})

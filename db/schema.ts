@@ -61,6 +61,8 @@ export const events = pgTable('events', {
   uniqueIndex('events_source_id').on(t.tenantId, t.source, t.id),
   uniqueIndex('events_stream_version').on(t.tenantId, t.streamKind, t.subject, t.version),
   index('events_person').on(t.tenantId, t.personRef),
+  // The experience and exit analytics read these types by time (src/store/experience-analytics.ts); partial, so no other event pays for it.
+  index('events_analytics').on(t.tenantId, t.type, t.time).where(sql`type in ('pulse.answered', 'exit.interviewed', 'alumni.referred')`),
 ])
 
 // Each tenant's last feed position. An append takes it in its last statement and holds the row

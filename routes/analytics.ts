@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyInstance } from 'fastify'
 import Type, { type TSchema } from 'typebox'
 import { invalid } from '../src/domain/errors.js'
 import { isoDate } from '../src/domain/journey.js'
 import { wholeMonths } from '../src/domain/suppression.js'
 import { principalOf } from '../src/plugins/auth.js'
-import { inTenant } from '../src/store/database.js'
+import { inTenant, type Tx } from '../src/store/database.js'
+import { ledgerRevision, RevisionCache } from '../src/store/revision-cache.js'
 import { notHiredGroup, promiseAnalytics, promiseGroupings, retentionAnalytics, retentionGroupings, unknownGroup } from '../src/store/analytics.js'
 import { problemResponses } from './schemas.js'
 
@@ -12,9 +14,9 @@ import { problemResponses } from './schemas.js'
 const smallestGroupSize = 3
 const defaultGroupSize = 5
 
-const nullable = (schema: TSchema) => Type.Union([schema, Type.Null()])
-const count = (description: string) => Type.Integer({ minimum: 0, description })
-const rate = (description: string) => nullable(Type.Number({ minimum: 0, maximum: 1, description }))
+export const nullable = (schema: TSchema) => Type.Union([schema, Type.Null()])
+export const count = (description: string) => Type.Integer({ minimum: 0, description })
+export const rate = (description: string) => nullable(Type.Number({ minimum: 0, maximum: 1, description }))
 
 const SuppressedGroupSchema = Type.Object({
   group: Type.String(),
@@ -53,7 +55,7 @@ const RetentionGroupSchema = Type.Object({
   withoutBrokenPromise: Type.Union([Type.Ref('RetentionSplit'), Type.Ref('SuppressedSplit')], { description: 'The same figures over the hires without a broken promise, or `{ suppressed: true }`.' }),
 }, { $id: 'RetentionAnalyticsGroup', title: 'RetentionAnalyticsGroup' })
 
-const report = (id: string, groupings: readonly string[], group: string) => Type.Object({
+export const report = (id: string, groupings: readonly string[], group: string) => Type.Object({
   groupBy: Type.String({ enum: [...groupings] }),
   from: nullable(Type.String({ format: 'date', description: 'The first day of the period answered: the first of the month of the `from` asked for; null when not given.' })),
   to: nullable(Type.String({ format: 'date', description: 'The last day of the period answered: the last of the month of the `to` asked for; null when not given.' })),
@@ -67,8 +69,8 @@ export const analyticsSchemas = [
   report('PromiseAnalytics', promiseGroupings, 'PromiseAnalyticsGroup'), report('RetentionAnalytics', retentionGroupings, 'RetentionAnalyticsGroup'),
 ]
 
-const groupByDescription = 'What to group on (see the operation\'s description).'
-const periodQuery = (periodOf: string) => ({
+export const groupByDescription = 'What to group on (see the operation\'s description).'
+export const periodQuery = (periodOf: string) => ({
   from: Type.Optional(Type.String({ format: 'date', maxLength: 10, description: `First day (UTC, inclusive) of the period: ${periodOf}, rounded down to the first of its month. Default: all time.` })),
   to: Type.Optional(Type.String({ format: 'date', maxLength: 10, description: `Last day (UTC, inclusive) of the period: ${periodOf}, rounded up to the last of its month. Default: all time.` })),
   minGroupSize: Type.Optional(Type.Integer({
@@ -78,7 +80,7 @@ const periodQuery = (periodOf: string) => ({
   })),
 })
 
-const common = `Ratios are rounded half away from zero. Every figure can be recomputed from the ledger's events alone.
+export const common = `Ratios are rounded half away from zero. Every figure can be recomputed from the ledger's events alone.
 
 **Suppression**, so that no figure and no difference of figures rests on fewer than \`minGroupSize\` people:
 - A group's size is the number of distinct people (not journeys: a rehired person counts once) behind its figures. A group of fewer than \`minGroupSize\` people appears as \`{ group, suppressed: true }\` without figures.
@@ -102,7 +104,7 @@ const retentionDescription = `Hires (journeys with an \`employee.hired\`) whose 
 
 Groups (\`groupBy\`): \`department\`: the journey's current department ('${unknownGroup}' when absent); \`vacancy\`: its vacancyId ('${unknownGroup}' when absent); \`hireCohort\`: the month (YYYY-MM) of its startDate. ${common}`
 
-function checkQuery(q: { from?: string; to?: string; minGroupSize?: number }) {
+export function checkQuery(q: { from?: string; to?: string; minGroupSize?: number }) {
   const minGroupSize = q.minGroupSize ?? defaultGroupSize
   if (minGroupSize < smallestGroupSize) {
     throw invalid(`minGroupSize must be at least ${smallestGroupSize}`, [{ path: '/minGroupSize', message: `must be at least ${smallestGroupSize}: smaller groups could identify a person`, location: 'query' }])
@@ -111,6 +113,21 @@ function checkQuery(q: { from?: string; to?: string; minGroupSize?: number }) {
     throw invalid('the period is empty: from is after to', [{ path: '/from', message: 'must not be after to', location: 'query' }])
   }
   return { ...wholeMonths({ from: q.from ?? null, to: q.to ?? null }), minGroupSize }
+}
+
+/**
+ * Whole-tenant aggregations computed from the projections (the experience and exit analytics),
+ * recomputed only when the tenant's ledger has moved (see revision-cache). The promise and
+ * retention analytics need none: they sum maintained aggregates.
+ */
+export function analyticsCache(app: FastifyInstance) {
+  const cache = new RevisionCache<unknown[]>({ maxEntries: 1000, refreshAfterMs: 60_000, now: () => app.config.now().getTime() })
+  return async <T>(tenantId: string, key: unknown[], compute: (tx: Tx) => Promise<T[]>): Promise<T[]> => {
+    const revision = await inTenant(app.db, tenantId, (tx) => ledgerRevision(tx, tenantId), { oneRoundTrip: true })
+    // The compute function runs in a transaction of its own: a background refresh outlives this request.
+    const rows = await cache.get(JSON.stringify([tenantId, ...key]), revision, () => inTenant(app.db, tenantId, compute, { long: true }))
+    return rows as T[]
+  }
 }
 
 const analyticsRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import Type from 'typebox'
 import { invalid, notFound } from '../src/domain/errors.js'
+import { experienceSeries, experienceTypes } from '../src/domain/experience.js'
 import { effectiveStages, expectationsTrend, isoDate, stages } from '../src/domain/journey.js'
-import { activeSignals, signalNames } from '../src/domain/signals.js'
+import { activeSignals, journeySignals, signalNames, type SignalThresholds } from '../src/domain/signals.js'
 import { principalOf } from '../src/plugins/auth.js'
 import { inTenant } from '../src/store/database.js'
 import { readJourneyTimeline } from '../src/store/events.js'
@@ -37,6 +38,7 @@ export const JourneySchema = Type.Object({
   exitedAt: nullable(Type.String({ format: 'date-time' })),
   lastDay: nullable(Type.String({ format: 'date' })),
   version: Type.Integer({ description: 'The stream version: pass as `expectedversion` for optimistic concurrency.' }),
+  rehire: Type.Boolean({ description: 'A boomerang: hired (employee.hired) when another journey of the same person had already exited (employee.exited at or before this hire).' }),
   stages: Type.Array(Type.Object({ stage: StageSchema, enteredAt: Type.String({ format: 'date-time' }), leftAt: nullable(Type.String({ format: 'date-time' })) })),
   promises: Type.Object({
     open: Type.Integer(), due: Type.Integer(), overdue: Type.Integer(), kept: Type.Integer(),
@@ -54,38 +56,63 @@ export const JourneySchema = Type.Object({
   updatedAt: Type.String({ format: 'date-time', description: 'When the ledger last stored an event of this journey.' }),
 }, { $id: 'Journey', title: 'Journey' })
 
-export function journeyView(row: CountedJourneyRow, now: Date) {
+export function journeyView(row: CountedJourneyRow, now: Date, thresholds: SignalThresholds) {
   const { stage, stageSince, stages: stagesList } = effectiveStages(row, isoDate(now))
   return {
     id: row.id, personId: row.personId, vacancyId: row.vacancyId, stage, stageSince,
     role: row.role, department: row.department, manager: row.manager, startDate: row.startDate, exitedAt: row.exitedAt,
-    lastDay: row.lastDay, version: row.version, stages: stagesList, promises: row.promiseCounts,
+    lastDay: row.lastDay, version: row.version, rehire: row.rehire, stages: stagesList, promises: row.promiseCounts,
     experience: {
       latestPulse: row.experience.latestPulse,
       expectationsMet: { trend: expectationsTrend(row.experience.expectationsMet), recent: row.experience.expectationsMet },
     },
-    signals: activeSignals(row.signals, now),
+    signals: activeSignals(journeySignals(row, thresholds), now),
     createdAt: row.createdAt, updatedAt: row.updatedAt,
   }
 }
 
 
-const experienceTypes = ['pulse.answered', 'checkin.held', 'recognition.given', 'development.started', 'development.completed'] as const
+const Time = Type.String({ format: 'date-time' })
+const NullableInt = nullable(Type.Integer())
+const NullableText = nullable(Type.String())
+const Labels = nullable(Type.Array(Type.String()))
+const Erased = Type.Boolean({ description: 'The person was erased: their personal fields read null.' })
+const NumericTrendSchema = Type.Object({
+  readings: Type.Integer({ description: 'Readings up to now.' }),
+  last: NullableInt, lastAt: nullable(Time),
+  change: Type.Union([Type.Integer(), Type.Null()], { description: 'The last reading minus the value as it stood when the window opened (the latest reading at or before then; the first reading if the series began inside it); null under two readings.' }),
+}, { $id: 'NumericTrend', title: 'NumericTrend' })
+const CountTrendSchema = Type.Object({ last: nullable(Time), inWindow: Type.Integer() }, { $id: 'CountTrend', title: 'CountTrend' })
 
 const ExperienceSchema = Type.Object({
   journeyId: Type.String(),
   personId: nullable(Type.String()),
+  pulses: Type.Array(Type.Object({ time: Time, eventId: Type.String(), enps: NullableInt, valued: NullableInt, safe: NullableInt, autonomy: NullableInt, expectationsMet: NullableInt })),
+  checkins: Type.Array(Type.Object({
+    time: Time, eventId: Type.String(), with: NullableText, expectationsMet: NullableInt,
+    motivations: Labels, interests: Labels, developmentWishes: Labels, notes: NullableText, erased: Erased,
+  })),
+  recognition: Type.Array(Type.Object({ time: Time, eventId: Type.String(), by: NullableText, kind: NullableText, note: NullableText, erased: Erased })),
+  development: Type.Array(Type.Object({ time: Time, eventId: Type.String(), status: Type.String({ enum: ['started', 'completed'] }), kind: NullableText, title: NullableText, erased: Erased })),
+  roleChanges: Type.Array(Type.Object({ time: Time, eventId: Type.String(), kind: NullableText, role: NullableText, department: NullableText, manager: NullableText })),
+  trends: Type.Object({
+    windowDays: Type.Integer({ description: 'The window `change` and `inWindow` look back over (90 days up to now).' }),
+    enps: Type.Ref('NumericTrend'), valued: Type.Ref('NumericTrend'), safe: Type.Ref('NumericTrend'), autonomy: Type.Ref('NumericTrend'),
+    expectationsMet: Type.Ref('NumericTrend'),
+    recognition: Type.Ref('CountTrend'),
+    development: Type.Ref('CountTrend', { description: 'Developments started.' }),
+  }, { description: 'Per series, as of now: readings dated ahead of now are listed but not yet counted. expectationsMet reads pulses and check-ins together.' }),
   data: Type.Array(Type.Object({
-    time: Type.String({ format: 'date-time' }),
+    time: Time,
     type: Type.Enum([...experienceTypes], { type: 'string' }),
     eventId: Type.String(),
     data: Type.Object({}, { additionalProperties: true, description: 'The event\'s data: scores, labels and (while the person is not erased) notes.' }),
     erased: Type.Optional(Type.Boolean()),
-  })),
-}, { $id: 'Experience', title: 'Experience', description: 'The individual\'s own time series: pulses, check-ins, recognition and development, oldest first. Never aggregated, never suppressed.' })
+  }), { description: 'Every experience event, as stored (the series are built from it).' }),
+}, { $id: 'Experience', title: 'Experience', description: 'The individual\'s own time series: pulses, check-ins, recognition, development and role changes, oldest first, each with its trend. Never aggregated, never suppressed.' })
 
 /** Named components this module's routes refer to; the app registers them at the root. */
-export const journeySchemas = [SignalSchema, JourneySchema, ExperienceSchema]
+export const journeySchemas = [SignalSchema, JourneySchema, NumericTrendSchema, CountTrendSchema, ExperienceSchema]
 
 const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/v1/journeys/:journeyId/experience', {
@@ -105,6 +132,7 @@ const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const events = await openEvents(tx, app.keyring, tenantId, await readJourneyTimeline(tx, tenantId, journeyId, { types: experienceTypes }))
       return {
         journeyId, personId: row.personId,
+        ...experienceSeries(events, app.config.now()),
         data: events.map((e) => ({ time: e.time, type: e.type, eventId: e.id, data: e.data, ...(e.erased ? { erased: true } : {}) })),
       }
     })
@@ -127,7 +155,7 @@ const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     return inTenant(app.db, tenantId, async (tx) => {
       const row = await readCountedJourney(tx, tenantId, journeyId, isoDate(now))
       if (!row) throw notFound(`no journey ${journeyId}`)
-      return journeyView(row, now)
+      return journeyView(row, now, app.config.signals)
     }, { oneRoundTrip: true })
   })
 
@@ -157,10 +185,10 @@ const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const now = app.config.now()
     return inTenant(app.db, tenantId, async (tx) => {
-      const rows = await listJourneys(tx, tenantId, { ...filters, afterId, limit, today: isoDate(now), now })
+      const rows = await listJourneys(tx, tenantId, { ...filters, afterId, limit, today: isoDate(now), now, thresholds: app.config.signals })
       const last = rows[rows.length - 1]
       return {
-        data: rows.map((row) => journeyView(row, now)),
+        data: rows.map((row) => journeyView(row, now, app.config.signals)),
         nextCursor: last && rows.length === limit ? Buffer.from(last.id).toString('base64url') : null,
       }
     })

@@ -19,7 +19,8 @@ const PersonSchema = Type.Object({
   personId: Type.String(),
   erased: Type.Boolean({ description: 'true once the person was erased (or their free text expired).' }),
   erasedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  journeys: Type.Array(Type.Ref('Journey')),
+  journeys: Type.Array(Type.Ref('Journey'), { description: 'Every journey of the person, oldest first: a rehire is a journey of its own (`rehire: true`).' }),
+  rehires: Type.Integer({ minimum: 0, description: 'Journeys that are rehires (boomerangs): hired after an earlier journey of the person had exited.' }),
 }, { $id: 'Person', title: 'Person' })
 
 const PersonExportSchema = Type.Object({
@@ -52,7 +53,7 @@ const peopleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     }
     const ids = await journeyIdsOfPerson(tx, tenantId, row.personRef)
     const rows = await readCountedJourneys(tx, tenantId, ids, isoDate(now))
-    return { ref: row.personRef, ids, now, erasedAt: null, journeys: rows.map((r) => journeyView(r, now)) }
+    return { ref: row.personRef, ids, now, erasedAt: null, journeys: rows.map((r) => journeyView(r, now, app.config.signals)) }
   }
 
   app.get('/v1/people/:personId', {
@@ -63,7 +64,7 @@ const peopleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const { personId } = request.params
     return inTenant(app.db, tenantId, async (tx) => {
       const p = await person(tenantId, personId, tx)
-      return { personId, erased: p.erasedAt !== null, erasedAt: p.erasedAt, journeys: p.journeys }
+      return { personId, erased: p.erasedAt !== null, erasedAt: p.erasedAt, journeys: p.journeys, rehires: p.journeys.filter((j) => j.rehire).length }
     })
   })
 

@@ -17,6 +17,7 @@ import metricsPlugin, { metricsRoute } from './plugins/metrics.js'
 import retentionPlugin from './plugins/retention.js'
 import { sharedSchemas } from '../routes/schemas.js'
 import analyticsRoutes, { analyticsSchemas } from '../routes/analytics.js'
+import experienceAnalyticsRoutes, { experienceAnalyticsSchemas } from '../routes/experience-analytics.js'
 import apiKeyRoutes, { apiKeySchemas } from '../routes/api-keys.js'
 import eventRoutes, { eventSchemas } from '../routes/events.js'
 import auditRoutes, { auditSchemas } from '../routes/audit.js'
@@ -86,7 +87,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.decorate('config', config)
-  for (const schema of [...sharedSchemas, ...eventSchemas, ...journeySchemas, ...promiseSchemas, ...tenantSchemas, ...apiKeySchemas, ...peopleSchemas, ...auditSchemas, ...analyticsSchemas, ...webhookSchemas, ...webhookDeliverySchemas]) {
+  for (const schema of [...sharedSchemas, ...eventSchemas, ...journeySchemas, ...promiseSchemas, ...tenantSchemas, ...apiKeySchemas, ...peopleSchemas, ...auditSchemas, ...analyticsSchemas, ...experienceAnalyticsSchemas, ...webhookSchemas, ...webhookDeliverySchemas]) {
     app.addSchema(schema)
   }
   // JSON bodies only: anything else is a 415, not a string handed to a handler.
@@ -113,6 +114,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     await app.register(journeyRoutes)
     await app.register(promiseRoutes)
     await app.register(analyticsRoutes)
+    await app.register(experienceAnalyticsRoutes)
     await app.register(tenantRoutes)
     await app.register(apiKeyRoutes)
     await app.register(peopleRoutes)

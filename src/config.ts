@@ -6,6 +6,7 @@ import Type, { type Static } from 'typebox'
 import { Compile } from 'typebox/compile'
 import type { WorkLimits } from './store/database.js'
 import { maxBatch } from './domain/cloudevent.js'
+import { defaultThresholds, readingsKept, type SignalThresholds } from './domain/signals.js'
 
 const EnvSchema = Type.Object({
   PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
@@ -42,6 +43,11 @@ const EnvSchema = Type.Object({
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 15_000 }),
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
   JOURNEY_SQL_CAPTURE_PATH: Type.Optional(Type.String({ minLength: 1 })),
+  // The thresholds of the signals judged at read time (src/domain/signals.ts); issue 15 set the defaults.
+  SIGNAL_EXPECTATIONS_DROP: Type.Integer({ minimum: 1, maximum: 4, default: defaultThresholds.expectationsDrop }),
+  SIGNAL_EXPECTATIONS_READINGS: Type.Integer({ minimum: 2, maximum: readingsKept, default: defaultThresholds.expectationsReadings }),
+  SIGNAL_UNRECOGNISED_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: defaultThresholds.unrecognisedDays }),
+  SIGNAL_STALLED_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: defaultThresholds.stalledDays }),
 })
 type Env = Static<typeof EnvSchema>
 const checkEnv = Compile(EnvSchema)
@@ -117,6 +123,8 @@ export interface Config {
   metrics: { enabled: boolean; token?: string }
   /** CI only: every statement run, with its parameters, role and tenant, is appended here (JSON lines) for the Citus checks (.ci/citus). */
   sqlCapturePath?: string
+  /** Thresholds of the signals judged at read time: a change applies to every journey at once, no rebuild. */
+  signals: SignalThresholds
   /** The clock every domain rule reads; tests inject a fixed one. */
   now: () => Date
   /** Where the one-time generated admin key is announced (stdout by default). */
@@ -126,6 +134,7 @@ export interface Config {
 const numeric = new Set([
   'PORT', 'DB_POOL_SIZE', 'BODY_LIMIT', 'SHUTDOWN_GRACE_MS', 'JOURNEY_RETENTION_FREE_TEXT_MONTHS',
   'APPEND_GROUP_CONCURRENCY', 'APPEND_GROUP_MAX_EVENTS', 'APPEND_GROUP_OWN_BATCH',
+  'SIGNAL_EXPECTATIONS_DROP', 'SIGNAL_EXPECTATIONS_READINGS', 'SIGNAL_UNRECOGNISED_DAYS', 'SIGNAL_STALLED_DAYS',
   'WEBHOOK_POLL_INTERVAL_MS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_CONCURRENCY', 'DB_STATEMENT_TIMEOUT_MS', 'DB_LONG_STATEMENT_TIMEOUT_MS', 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS', 'CONNECTION_TIMEOUT_MS', 'AUTH_CACHE_SIZE',
 ])
 
@@ -208,6 +217,12 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
       pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,
       concurrency: env.WEBHOOK_CONCURRENCY,
+    },
+    signals: {
+      expectationsDrop: env.SIGNAL_EXPECTATIONS_DROP,
+      expectationsReadings: env.SIGNAL_EXPECTATIONS_READINGS,
+      unrecognisedDays: env.SIGNAL_UNRECOGNISED_DAYS,
+      stalledDays: env.SIGNAL_STALLED_DAYS,
     },
     now: () => new Date(),
     announce: (message) => process.stdout.write(`${message}\n`),

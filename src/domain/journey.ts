@@ -4,7 +4,7 @@
 import { byTime, type Envelope } from './ledger-event.js'
 import { checkJourneyEvent, evolveFacts, noJourney, personRefOf, type JourneyEvent, type JourneyFacts } from './journey-rules.js'
 import { addMade, applyEvents, draftBook, isPromiseEvent, promisesOf, type PromiseBook, type PromiseRecord } from './promise.js'
-import { armExperienceSignals, armPromiseSignals, type ArmedSignals } from './signals.js'
+import { armExperienceSignals, armPromiseSignals, readingsKept, type ArmedSignals } from './signals.js'
 
 export const stages = ['applied', 'offered', 'hired', 'onboarding', 'active', 'leaving', 'exited', 'closed'] as const
 export type Stage = (typeof stages)[number]
@@ -23,10 +23,12 @@ export interface Experience {
   lastDevelopmentAt: string | null
   lastRoleChangeAt: string | null
   lastCheckinAt: string | null
-  /** Marks of the interests and development wishes named in check-ins (never their words: see store/append-people.ts). */
+  /** Marks of the interests named in check-ins (never their words: see store/append-people.ts). */
   interests: string[]
   /** The first check-in that named an interest an earlier one had named. */
   repeatedInterestAt: string | null
+  /** The first check-in naming a development wish since the last development started (the stalled signal counts from it). */
+  pendingWishAt: string | null
 }
 
 export interface Journey {
@@ -104,7 +106,7 @@ function promiseSignalsOf(promises: PromiseBook, startDate: string | null): Arme
 // ---- evolve (world-time order) ----
 
 function emptyExperience(): Experience {
-  return { latestPulse: null, expectationsMet: [], lastRecognitionAt: null, lastDevelopmentAt: null, lastRoleChangeAt: null, lastCheckinAt: null, interests: [], repeatedInterestAt: null }
+  return { latestPulse: null, expectationsMet: [], lastRecognitionAt: null, lastDevelopmentAt: null, lastRoleChangeAt: null, lastCheckinAt: null, interests: [], repeatedInterestAt: null, pendingWishAt: null }
 }
 
 function newJourneyRow(id: string, first: Envelope): Journey {
@@ -195,25 +197,28 @@ function applyToExperience(exp: Experience, e: Envelope & JourneyEvent): void {
     case 'checkin.held': {
       if (e.data.expectationsMet !== undefined) addReading(exp, { time: e.time, value: e.data.expectationsMet, source: 'checkin' })
       exp.lastCheckinAt = e.time
-      const named = new Set([...(e.data.interests ?? []), ...(e.data.developmentWishes ?? [])])
+      const named = new Set(e.data.interests ?? [])
       if (exp.repeatedInterestAt === null && exp.interests.some((mark) => named.has(mark))) exp.repeatedInterestAt = e.time
       // Bounded: a person names a handful of interests over the years, not thousands.
       exp.interests = [...new Set([...exp.interests, ...named])].slice(-100)
+      if (exp.pendingWishAt === null && (e.data.developmentWishes ?? []).length > 0) exp.pendingWishAt = e.time
       return
     }
     case 'recognition.given':
       exp.lastRecognitionAt = e.time
       return
-    case 'development.started': case 'development.completed':
+    case 'development.started':
+      exp.lastDevelopmentAt = e.time
+      exp.pendingWishAt = null
+      return
+    case 'development.completed':
       exp.lastDevelopmentAt = e.time
       return
     default:
   }
 }
 
-// Only the recent trend matters to a manager; the full series is at /experience.
-const readingsKept = 6
-
+// Only the recent trend matters to a manager (readingsKept); the full series is at /experience.
 function addReading(exp: Experience, point: Point): void {
   exp.expectationsMet = [...exp.expectationsMet, point].slice(-readingsKept)
 }

@@ -195,8 +195,9 @@ function journeyEvents(i: number, ctx: Context): PopulationEvent[] {
   const [startMs, appliedMs] = hired
     ? ((s: number) => [s, office(dice, s - dice.int(60, 120) * day)])(todayMs - dice.int(1, 3 * 365) * day)
     : ((a: number) => [midnight(a) + dice.int(60, 120) * day, a])(office(dice, todayMs - dice.int(10, 3 * 365 + 60) * day))
+  const personId = `p-${ctx.tag}-${String(i).padStart(6, '0')}`
   tl.add(appliedMs, 'ats:greenhouse', 'candidate.applied', {
-    personId: `p-${ctx.tag}-${String(i).padStart(6, '0')}`, ...(vacancy ? { vacancyId: vacancy.id } : {}), channel: dice.pick(['referral', 'job board', 'career site']),
+    personId, ...(vacancy ? { vacancyId: vacancy.id } : {}), channel: dice.pick(['referral', 'job board', 'career site']),
   })
   const interviewMs = office(dice, appliedMs + dice.int(7, 20) * day)
   tl.add(interviewMs, 'ats:greenhouse', 'interview.held', { interviewer: manager })
@@ -264,6 +265,8 @@ function journeyEvents(i: number, ctx: Context): PopulationEvent[] {
     tl.add(ms, 'hris:personio', 'checkin.held', {
       with: manager, expectationsMet: dice.int(Number.isFinite(firstBreach) && ms > firstBreach ? 1 : 3, 5),
       interests: [dice.pick(['data', 'leadership', 'design', 'sales'])], notes: 'Talked about the next months.',
+      // A wish no development follows within 120 days shows the stalled signal.
+      ...(dice.chance(0.4) ? { developmentWishes: [dice.pick(['lead a team', 'public speaking', 'data skills', 'mentoring'])] } : {}),
     })
   }
   for (let ms = office(dice, startMs + dice.int(45, 120) * day); ms < endMs; ms = office(dice, ms + dice.int(240, 420) * day)) {
@@ -292,7 +295,25 @@ function journeyEvents(i: number, ctx: Context): PopulationEvent[] {
       wouldRecommend: dice.int(0, 10), wouldReturn: dice.chance(0.5), promisesKept: dice.int(Number.isFinite(firstBreach) ? 1 : 3, 5),
     })
     tl.add(exitMs, 'hris:personio', 'employee.exited', { lastDay: isoDay(exitMs), regrettable: voluntary && dice.chance(0.6) })
-    if (dice.chance(0.05)) tl.add(exitMs + dice.int(30, 400) * day, 'hris:personio', 'alumni.referred', { referredPersonId: `p-${ctx.tag}-ref-${i}` })
+    if (dice.chance(0.15)) tl.add(exitMs + dice.int(30, 400) * day, 'hris:personio', 'alumni.referred', { referredPersonId: `p-${ctx.tag}-ref-${i}` })
+    const rejoinMs = office(dice, exitMs + dice.int(90, 500) * day)
+    if (rejoinMs + 60 * day < ctx.nowMs && dice.chance(0.3)) return [...tl.build(ctx.nowMs), ...rehireEvents(dice, `${id}${rehireSuffix}`, personId, rejoinMs, { role, department, manager }, ctx.nowMs)]
   }
   return tl.build(ctx.nowMs)
+}
+
+/** The id suffix of a boomerang's second journey (the same person, hired again after leaving). */
+export const rehireSuffix = '-rehire'
+
+/** A boomerang's new journey: applied through the alumni channel, hired again, and its first pulses. */
+function rehireEvents(dice: Dice, id: string, personId: string, appliedMs: number, placement: { role: string; department: string; manager: string }, nowMs: number): PopulationEvent[] {
+  const tl = new Timeline(id)
+  const startMs = midnight(appliedMs) + dice.int(30, 60) * day
+  tl.add(appliedMs, 'ats:greenhouse', 'candidate.applied', { personId, channel: 'alumni' })
+  tl.add(office(dice, appliedMs + dice.int(5, 20) * day), 'hris:personio', 'employee.hired', { ...placement, startDate: isoDay(startMs) })
+  tl.add(office(dice, startMs + dice.int(10, 30) * day), 'hris:personio', 'onboarding.completed')
+  for (let ms = office(dice, startMs + dice.int(30, 90) * day); ms < nowMs; ms = office(dice, ms + dice.int(240, 420) * day)) {
+    tl.add(ms, 'survey:culture-amp', 'pulse.answered', { enps: dice.int(5, 10), valued: dice.int(2, 5), safe: dice.int(2, 5), autonomy: dice.int(2, 5), expectationsMet: dice.int(2, 5) })
+  }
+  return tl.build(nowMs)
 }

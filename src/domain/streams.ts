@@ -11,7 +11,7 @@ export type StreamKind = 'journey' | 'vacancy'
 export type StreamState = JourneyState | VacancyState
 
 /** Bump when a state's shape or a fold changes: a stored state of another version is refolded from its stream's history. */
-export const stateVersion = 4
+export const stateVersion = 5
 
 export function initialState(kind: StreamKind): StreamState {
   return kind === 'journey' ? newJourney : newVacancy

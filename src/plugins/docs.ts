@@ -53,6 +53,8 @@ export const operationIds: Record<string, string> = {
   'GET /v1/promises': 'listPromises',
   'GET /v1/analytics/promises': 'getPromiseAnalytics',
   'GET /v1/analytics/retention': 'getRetentionAnalytics',
+  'GET /v1/analytics/experience': 'getExperienceAnalytics',
+  'GET /v1/analytics/exits': 'getExitAnalytics',
   'POST /v1/tenants': 'createTenant',
   'GET /v1/tenants': 'listTenants',
   'POST /v1/api-keys': 'createApiKey',

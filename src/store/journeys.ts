@@ -1,7 +1,7 @@
 // Reads of the journey projection.
 import { sql, type SQL } from 'drizzle-orm'
 import type { Journey, Stage } from '../domain/journey.js'
-import type { SignalName } from '../domain/signals.js'
+import { employedStages, type SignalName, type SignalThresholds } from '../domain/signals.js'
 import { query, queryOne, type Queryable } from './database.js'
 import { statusSql, type PromiseCounts } from './promises.js'
 
@@ -9,14 +9,18 @@ import { statusSql, type PromiseCounts } from './promises.js'
  * A projection row reads back as the fold that wrote it, and names the person by the client's id
  * again while the row mapping it exists (null once the person was erased).
  */
-export type JourneyRow = Journey & { personId: string | null }
+export type JourneyRow = Journey & { personId: string | null; rehire: boolean }
+
+/** A boomerang: hired while another journey of the same person had already exited (on or before this hire). */
+const rehireColumn = sql`(journeys.hired_at is not null and exists (select 1 from journeys o where o.tenant_id = journeys.tenant_id
+  and o.person_ref = journeys.person_ref and o.id <> journeys.id and o.exited_at is not null and o.exited_at <= journeys.hired_at)) as rehire`
 
 // The subquery names the tenant itself: a correlation alone does not route it to the tenant's shard.
 const journeyColumns = (tenantId: string) => sql`id, person_ref as "personRef",
   (select k.person_id from person_keys k where k.tenant_id = ${tenantId} and k.person_ref = journeys.person_ref) as "personId", vacancy_id as "vacancyId", stage, jl_iso(stage_since) as "stageSince",
   role, department, manager, start_date::text as "startDate", jl_iso(hired_at) as "hiredAt", jl_iso(exited_at) as "exitedAt",
   last_day::text as "lastDay", exit_kind as "exitKind", regrettable, version, stages, experience, signals,
-  jl_iso(created_at) as "createdAt", jl_iso(updated_at) as "updatedAt"`
+  jl_iso(created_at) as "createdAt", jl_iso(updated_at) as "updatedAt", ${rehireColumn}`
 
 export async function journeyExists(tx: Queryable, tenantId: string, id: string): Promise<boolean> {
   return (await queryOne(tx, sql`select 1 as one from journeys where tenant_id = ${tenantId} and id = ${id}`)) !== undefined
@@ -61,6 +65,7 @@ export interface JourneyFilter {
   personId?: string
   manager?: string
   signal?: SignalName
+  thresholds: SignalThresholds
   now: Date
   afterId?: string
   limit: number
@@ -74,9 +79,30 @@ export function stageCondition(stage: Stage, today: string): SQL {
   return sql`stage = ${stage}`
 }
 
-/** The rows on which activeSignals() shows `name` at `now`: the time the fold armed it for has passed. Held to it by tests/integration/time-rules. */
-export function signalCondition(name: SignalName, now: Date): SQL {
-  return sql`(signals -> ${name} ->> 'since')::timestamptz <= ${now.toISOString()}::timestamptz`
+const employed = sql.raw(`stage in (${employedStages.map((s) => `'${s}'`).join(', ')})`)
+const readings = sql`(experience -> 'expectationsMet')`
+// Whole hours: adding days to a timestamptz would follow the session's time zone across a DST change.
+const moreThanDays = (anchor: SQL, days: number, now: Date) => sql`${anchor} + make_interval(hours => ${days * 24}) < ${now.toISOString()}::timestamptz`
+
+/**
+ * The rows on which activeSignals(journeySignals(row, thresholds), now) shows `name`: threshold
+ * signals judged from the row's facts, the others from the time the fold armed them for. Held to
+ * the domain by tests/integration/time-rules.
+ */
+export function signalCondition(name: SignalName, now: Date, th: SignalThresholds): SQL {
+  const at = sql`${now.toISOString()}::timestamptz`
+  switch (name) {
+    case 'expectations-falling':
+      return sql`(${employed} and jsonb_array_length(${readings}) >= 2
+        and ((${readings} -> greatest(jsonb_array_length(${readings}) - ${th.expectationsReadings}::int, 0) ->> 'value')::int - (${readings} -> -1 ->> 'value')::int) >= ${th.expectationsDrop}::int
+        and (${readings} -> -1 ->> 'time')::timestamptz <= ${at})`
+    case 'unrecognised':
+      return sql`(${employed} and ${moreThanDays(sql`greatest((experience ->> 'lastRecognitionAt')::timestamptz, coalesce(start_date::timestamp at time zone 'UTC', hired_at))`, th.unrecognisedDays, now)})`
+    case 'stalled':
+      return sql`(${employed} and ${moreThanDays(sql`(experience ->> 'pendingWishAt')::timestamptz`, th.stalledDays, now)})`
+    default:
+      return sql`(signals -> ${name} ->> 'since')::timestamptz <= ${at}`
+  }
 }
 
 export function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter): Promise<CountedJourneyRow[]> {
@@ -87,6 +113,6 @@ export function listJourneys(tx: Queryable, tenantId: string, f: JourneyFilter):
   if (f.personId !== undefined) where.push(sql`person_ref = (select k.person_ref from person_keys k where k.tenant_id = ${tenantId} and k.person_id = ${f.personId})`)
   if (f.manager !== undefined) where.push(sql`manager = ${f.manager}`)
   if (f.afterId !== undefined) where.push(sql`id > ${f.afterId}`)
-  if (f.signal) where.push(signalCondition(f.signal, f.now))
+  if (f.signal) where.push(signalCondition(f.signal, f.now, f.thresholds))
   return countedJourneys(tx, tenantId, f.today, where, sql`order by id limit ${f.limit}`)
 }

@@ -133,7 +133,7 @@ export function dueDate(p: ModelPromise, model: Model): string | null {
 }
 
 /** num/den rounded half away from zero to `places` decimals, in exact integer arithmetic. */
-function ratio(num: number, den: number, places: number): number | null {
+export function ratio(num: number, den: number, places: number): number | null {
   if (den === 0) return null
   const scale = 10 ** places
   const sign = Math.sign(num) * Math.sign(den)

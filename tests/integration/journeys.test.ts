@@ -106,12 +106,13 @@ t.test('listing journeys: filters, the start date as the clock passes it, signal
   t.same(ids(await list(app, 'stage=onboarding')), ['j-b', 'j-c'])
   t.same(ids(await list(app, 'stage=hired')), [])
 
-  // signals switch on as the clock passes them: 90 days without recognition
-  t.same(ids(await list(app, 'signal=unrecognised')), [], 'nobody yet')
-  app.clock.set('2026-08-15T00:00:00.000Z')
+  // signals switch on as the clock passes them: more than 180 days without recognition
+  app.clock.set('2026-10-28T00:00:00.000Z')
+  t.same(ids(await list(app, 'signal=unrecognised')), [], 'nobody yet: j-c started 180 days ago to the millisecond')
+  app.clock.set('2026-11-01T00:00:00.000Z')
   t.same(ids(await list(app, 'signal=unrecognised')), ['j-c'], 'j-c started 2026-05-01; j-d was recognised on 2026-06-01')
-  t.match((await journey(app, 'j-c')).signals, [{ name: 'unrecognised', since: '2026-07-30T00:00:00.000Z', why: String }])
-  app.clock.set('2026-09-01T00:00:00.000Z')
+  t.match((await journey(app, 'j-c')).signals, [{ name: 'unrecognised', since: '2026-10-28T00:00:00.001Z', why: String }])
+  app.clock.set('2026-12-01T00:00:00.000Z')
   t.same(ids(await list(app, 'signal=unrecognised')), ['j-c', 'j-d'], 'the exited j-e never counts')
 
   // paging: limit 2 over five journeys returns each once

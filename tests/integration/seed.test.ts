@@ -28,7 +28,7 @@ t.test('the same seed twice stores one population; the analytics show it', async
   t.equal(await countEvents(h), ledger, 'and adds nothing')
 
   const journeys = await getOk<{ data: { stage: string }[] }>(h, '/v1/journeys?limit=200')
-  t.equal(journeys.data.length, 80)
+  t.equal(journeys.data.length, 80 + first.rehires, 'the journeys asked for, and the boomerangs\' second journeys')
   t.ok(new Set(journeys.data.map((j) => j.stage)).size >= 3, `journeys at several stages (${[...new Set(journeys.data.map((j) => j.stage))].join(', ')})`)
   const analytics = await getOk<{ data: { group: string; made?: number; kept?: number; broken?: number }[] }>(h, '/v1/analytics/promises?groupBy=category&minGroupSize=3')
   const shown = analytics.data.filter((g) => g.made !== undefined)
@@ -37,4 +37,27 @@ t.test('the same seed twice stores one population; the analytics show it', async
 
   const other = await seed(12)
   t.equal(other.duplicates, 0, 'another seed is another population')
+})
+
+t.test('the demo population shows every signal and every experience analytic', async (t) => {
+  const h = await buildTestApp(t)
+  h.clock.set('2026-06-01T09:00:00.000Z')
+  const report = await seedPopulation(h.app.db, h.app.keyring, { tenantId: h.tenantId, journeys: 200, seed: 3, now: h.clock.now(), batchSize: 500 })
+  t.ok(report.rehires > 0, `${report.rehires} boomerangs hired again`)
+  for (const signal of ['expectations-falling', 'unrecognised', 'stalled', 'interest-outside-role', 'promise-overdue', 'perception-gap']) {
+    const page = await getOk<{ data: unknown[] }>(h, `/v1/journeys?signal=${signal}&limit=200`)
+    t.ok(page.data.length > 0, `${signal}: ${page.data.length} journeys`)
+  }
+  let rehires = 0
+  for (let cursor: string | null = ''; cursor !== null;) {
+    const page: { data: { rehire: boolean }[]; nextCursor: string | null } = await getOk(h, `/v1/journeys?limit=200${cursor ? `&cursor=${cursor}` : ''}`)
+    rehires += page.data.filter((j) => j.rehire).length
+    cursor = page.nextCursor
+  }
+  t.equal(rehires, report.rehires, 'each shows as a rehire')
+  const experience = await getOk<{ data: { enps?: number; withBrokenPromise?: { enps?: number } }[] }>(h, '/v1/analytics/experience?groupBy=department&minGroupSize=3')
+  t.ok(experience.data.some((g) => typeof g.enps === 'number' && typeof g.withBrokenPromise?.enps === 'number'), 'eNPS by department, split by broken promises')
+  const exits = await getOk<{ data: { exitEnps?: number; topReasons?: unknown[]; ambassadors?: number }[] }>(h, '/v1/analytics/exits?groupBy=department&minGroupSize=3')
+  t.ok(exits.data.some((g) => typeof g.exitEnps === 'number' && (g.topReasons?.length ?? 0) > 0), 'exit eNPS and top reasons')
+  t.ok(exits.data.some((g) => (g.ambassadors ?? 0) > 0), 'ambassadors who brought someone')
 })

@@ -7,7 +7,7 @@ import fc from 'fast-check'
 import { sql, type SQL } from 'drizzle-orm'
 import { effectiveStage, isoDate, stages, type Stage } from '../../src/domain/journey.js'
 import { promiseStatus, promiseStatuses, type Outcome, type PromiseRecord } from '../../src/domain/promise.js'
-import { activeSignals, armPromiseSignals, signalNames, type ArmedSignals, type SignalName } from '../../src/domain/signals.js'
+import { activeSignals, armPromiseSignals, defaultThresholds, journeySignals, type ArmedSignals, type SignalFacts, type SignalName, type SignalThresholds } from '../../src/domain/signals.js'
 import { query, type Queryable } from '../../src/store/database.js'
 import { signalCondition, stageCondition } from '../../src/store/journeys.js'
 import { statusCondition, statusSql } from '../../src/store/promises.js'
@@ -99,13 +99,16 @@ const msOffset = fc.oneof(fc.constantFrom(-dayMs, -1, 0, 1, dayMs), fc.integer({
 const instant = fc.tuple(dayNumber, fc.integer({ min: 0, max: dayMs - 1 })).map(([d, ms]) => new Date(d * dayMs + ms))
 const onAt = (armed: ArmedSignals, now: Date) => new Set(activeSignals(armed, now).map((s) => s.name))
 
+/** The signals the fold arms with a `since` (the others are judged from thresholds: see the next test). */
+const armedNames = ['interest-outside-role', 'promise-overdue', 'perception-gap'] as const
+
 t.test('active signals: each signalCondition holds the rows on which activeSignals shows it', async (t) => {
   let onEdge = 0
-  const armedCase = fc.array(fc.option(msOffset, { nil: null }), { minLength: signalNames.length, maxLength: signalNames.length })
+  const armedCase = fc.array(fc.option(msOffset, { nil: null }), { minLength: armedNames.length, maxLength: armedNames.length })
   await fc.assert(fc.asyncProperty(instant, fc.array(armedCase, { minLength: 1, maxLength: 8 }), async (now, cases) => {
     const armedSets = cases.map((offsets) => {
       const armed: ArmedSignals = {}
-      signalNames.forEach((name, k) => {
+      armedNames.forEach((name, k) => {
         const off = offsets[k]
         if (off !== undefined && off !== null) armed[name] = { since: new Date(now.getTime() + off).toISOString(), why: 'generated' }
       })
@@ -113,15 +116,58 @@ t.test('active signals: each signalCondition holds the rows on which activeSigna
     })
     const rows = armedSets.map((signals, i) => ({ id: String(i), signals }))
     const answers = await overRows<{ id: string; filters: Record<string, boolean> }>(app.db, 'journeys', rows,
-      sql`${memberships(signalNames, (name) => signalCondition(name, now))} as filters`)
+      sql`${memberships(armedNames, (name) => signalCondition(name, now, defaultThresholds))} as filters`)
     expectSame(answers.length, armedSets.length, () => 'rows')
     armedSets.forEach((armed, i) => {
       const on = onAt(armed, now)
-      expectSame(answers[i]?.filters, Object.fromEntries(signalNames.map((name) => [name, on.has(name)])), () => `signalCondition of ${JSON.stringify(armed)} at ${now.toISOString()}`)
+      expectSame(answers[i]?.filters, Object.fromEntries(armedNames.map((name) => [name, on.has(name)])), () => `signalCondition of ${JSON.stringify(armed)} at ${now.toISOString()}`)
       onEdge += Object.values(armed).filter((s) => Math.abs(Date.parse(s.since) - now.getTime()) <= 1).length
     })
   }), { seed, numRuns: 80 })
   t.ok(onEdge >= 20, `${onEdge} signals armed within a millisecond of now`)
+})
+
+t.test('threshold signals: signalCondition under any thresholds holds the rows on which journeySignals shows them', async (t) => {
+  const seen = new Map<string, number>()
+  const count = (key: string) => seen.set(key, (seen.get(key) ?? 0) + 1)
+  const thresholds: fc.Arbitrary<SignalThresholds> = fc.oneof(fc.constant(defaultThresholds), fc.record({
+    expectationsDrop: fc.integer({ min: 1, max: 4 }), expectationsReadings: fc.integer({ min: 2, max: 6 }),
+    unrecognisedDays: fc.integer({ min: 1, max: 400 }), stalledDays: fc.integer({ min: 1, max: 400 }),
+  }))
+  // Anchors often exactly the threshold before now, a millisecond either side.
+  const anchor = (now: Date, days: number) => fc.option(fc.oneof(fc.constantFrom(-1, 0, 1), msOffset).map((off) => new Date(now.getTime() - days * dayMs + off).toISOString()), { nil: null, freq: 4 })
+  const caseOf = (now: Date, th: SignalThresholds) => fc.record({
+    stage: fc.constantFrom<Stage>('active', 'active', 'hired', 'onboarding', 'leaving', 'exited', 'applied'),
+    startDate: fc.option(fc.integer({ min: -400, max: 30 }).map((d) => dayOf(Math.floor(now.getTime() / dayMs) + d)), { nil: null }),
+    hiredAt: anchor(now, th.unrecognisedDays),
+    lastRecognitionAt: anchor(now, th.unrecognisedDays),
+    pendingWishAt: anchor(now, th.stalledDays),
+    readings: fc.array(fc.integer({ min: 1, max: 5 }), { maxLength: 6 }),
+    lastReadingOffset: fc.constantFrom(-dayMs, -1, 0, 1),
+  })
+  const scenario = fc.tuple(instant, thresholds).chain(([now, th]) => fc.tuple(fc.constant(now), fc.constant(th), fc.array(caseOf(now, th), { minLength: 1, maxLength: 8 })))
+  await fc.assert(fc.asyncProperty(scenario, async ([now, th, cases]) => {
+    const journeys: SignalFacts[] = cases.map((c) => ({
+      stage: c.stage, startDate: c.startDate, hiredAt: c.hiredAt,
+      experience: {
+        latestPulse: null, lastDevelopmentAt: null, lastRoleChangeAt: null, lastCheckinAt: null, interests: [], repeatedInterestAt: null,
+        lastRecognitionAt: c.lastRecognitionAt, pendingWishAt: c.pendingWishAt,
+        expectationsMet: c.readings.map((value, k) => ({ time: new Date(now.getTime() + c.lastReadingOffset - (c.readings.length - 1 - k) * dayMs).toISOString(), value, source: 'pulse' as const })),
+      },
+    }))
+    const rows = journeys.map((j, i) => ({ id: String(i), stage: j.stage, start_date: j.startDate, hired_at: j.hiredAt, experience: j.experience, signals: {} }))
+    const names = ['expectations-falling', 'unrecognised', 'stalled'] as const
+    const answers = await overRows<{ id: string; filters: Record<string, boolean> }>(app.db, 'journeys', rows,
+      sql`${memberships(names, (name) => signalCondition(name, now, th))} as filters`)
+    journeys.forEach((j, i) => {
+      const on = onAt(journeySignals({ ...j, signals: {} }, th), now)
+      expectSame(answers[i]?.filters, Object.fromEntries(names.map((name) => [name, on.has(name)])), () => `signalCondition of ${JSON.stringify(j)} under ${JSON.stringify(th)} at ${now.toISOString()}`)
+      for (const name of names) count(`${name} ${on.has(name) ? 'on' : 'off'}`)
+    })
+  }), { seed, numRuns: 80 })
+  for (const name of ['expectations-falling', 'unrecognised', 'stalled']) {
+    t.ok((seen.get(`${name} on`) ?? 0) >= 5 && (seen.get(`${name} off`) ?? 0) >= 5, `${name}: on ${seen.get(`${name} on`) ?? 0}, off ${seen.get(`${name} off`) ?? 0}`)
+  }
 })
 
 /** A whole promise record, as the fold makes one, from a generated case. */
@@ -143,7 +189,7 @@ t.test('the promise-overdue signal is on, in the domain and in SQL, exactly when
     const promiseSets = journeys.map((cases) => cases.map((c, i) => promiseRecord(i, c, dueDateOf(todayN, c))))
     const armedSets = promiseSets.map((promises) => armPromiseSignals(promises))
     const answers = await overRows<{ id: string; on: boolean }>(app.db, 'journeys', armedSets.map((signals, i) => ({ id: String(i), signals })),
-      sql`coalesce(${signalCondition(overdue, now)}, false) as on`)
+      sql`coalesce(${signalCondition(overdue, now, defaultThresholds)}, false) as on`)
     promiseSets.forEach((promises, i) => {
       const expected = promises.some((p) => promiseStatus(p, today) === 'overdue')
       const what = () => `promise-overdue for ${JSON.stringify(promises.map((p) => [p.outcome, p.dueDate]))} at ${now.toISOString()}`

@@ -9,7 +9,7 @@ import {
   checkPromiseEvent, evolveOutcomes, foldPromises, promiseStatus,
   type Outcome, type PromiseEvent, type PromiseEventType, type PromiseOutcomes, type PromiseRecord,
 } from '../../src/domain/promise.js'
-import { activeSignals, armExperienceSignals, armPromiseSignals } from '../../src/domain/signals.js'
+import { activeSignals, armExperienceSignals, armPromiseSignals, defaultThresholds, journeySignals } from '../../src/domain/signals.js'
 
 // ---- small builders ----
 
@@ -210,56 +210,69 @@ t.test('the expectations trend reads the last three readings', async (t) => {
 
 // ---- signals ----
 
-t.test('experience signals are armed by the fold and switch on when the clock passes them', async (t) => {
+t.test('experience signals: the thresholds of issue 15, probed at their edges', async (t) => {
   const hire = ev('employee.hired', day('2025-12-01'), { personId: 'p-1', role: 'Backend Engineer', department: 'Platform', startDate: '2026-01-05' })
-  const on = (j: Journey, at: string) => activeSignals(j.signals, new Date(at)).map((s) => s.name)
+  const th = defaultThresholds
+  const signalsOf = (j: Journey, thresholds = th) => journeySignals(j, thresholds)
+  const on = (j: Journey, at: string, thresholds = th) => activeSignals(signalsOf(j, thresholds), new Date(at)).map((s) => s.name)
 
-  // given a hire with nothing since
+  // unrecognised: more than 180 days since the start (or the last recognition)
   const quiet = fold([hire])
-  t.equal(quiet.signals.unrecognised?.since, '2026-04-05T00:00:00.000Z', 'unrecognised: 90 days after the start date')
-  t.equal(quiet.signals.stalled?.since, '2027-01-05T00:00:00.000Z', 'stalled: a year after the start date')
-  t.same(on(quiet, '2026-04-04T23:59:59.999Z'), [], 'nothing is on before its time')
-  t.same(on(quiet, '2026-04-05T00:00:00.000Z'), ['unrecognised'])
-  t.same(on(quiet, '2027-01-05T00:00:00.000Z'), ['unrecognised', 'stalled'])
+  t.same(on(quiet, '2026-07-04T00:00:00.000Z'), [], '180 days after the start is not more than 180')
+  t.same(on(quiet, '2026-07-04T00:00:00.001Z'), ['unrecognised'], 'a millisecond later it is')
+  t.match(signalsOf(quiet).unrecognised?.why, /more than 180 days since the start on 2026-01-05/)
+  t.same(on(quiet, '2026-03-01T00:00:00.000Z', { ...th, unrecognisedDays: 30 }), ['unrecognised'], 'the threshold is configuration, applied at read time')
+  const praised = fold([hire, ev('recognition.given', day('2026-03-01'), { kind: 'compliment' })])
+  t.same(on(praised, '2026-08-28T09:00:00.000Z'), [], '180 days after the recognition')
+  t.same(on(praised, '2026-08-28T09:00:00.001Z'), ['unrecognised'])
+  t.match(signalsOf(praised).unrecognised?.why, /since the last, on 2026-03-01/)
 
-  // when recognition and development happen, the clocks restart from them
-  const busy = fold([
-    hire,
-    ev('recognition.given', day('2026-03-01'), { kind: 'compliment' }),
-    ev('development.completed', day('2026-06-01'), { title: 'Course' }),
-  ])
-  t.equal(busy.signals.unrecognised?.since, '2026-05-30T09:00:00.000Z')
-  t.equal(busy.signals.stalled?.since, '2027-06-01T09:00:00.000Z')
-  t.same(on(busy, '2026-05-01T00:00:00.000Z'), [])
+  // stalled: a development wish, and no development started within 120 days
+  const wish = ev('checkin.held', day('2026-02-01'), { developmentWishes: ['#lead'] })
+  const wished = fold([hire, wish, ev('recognition.given', day('2026-05-01'), { kind: 'award' })])
+  t.same(on(wished, '2026-06-01T09:00:00.000Z'), [], '120 days after the wish')
+  t.same(on(wished, '2026-06-01T09:00:00.001Z'), ['stalled'], 'more than 120 days after it')
+  t.match(signalsOf(wished).stalled?.why, /check-in of 2026-02-01.*120 days/)
+  t.notOk(signalsOf(fold([hire, wish, ev('development.started', day('2026-05-30'), { title: 'Course', kind: 'training' })])).stalled, 'development started within 120 days')
+  t.notOk(signalsOf(fold([hire, wish, ev('development.started', day('2026-08-01'), { title: 'Course' })])).stalled, 'development started late ends it')
+  t.notOk(signalsOf(fold([hire, ev('checkin.held', day('2026-02-01'), { developmentWishes: [] })])).stalled, 'an empty list is no wish')
+  const again = fold([hire, wish, ev('development.started', day('2026-03-01'), { title: 'Course' }), ev('checkin.held', day('2026-04-01'), { developmentWishes: ['#mentor'] })])
+  t.equal(signalsOf(again).stalled?.since, '2026-07-30T09:00:00.001Z', 'a wish after the development counts from its own check-in')
 
-  // an interest named again in a later check-in is a signal until development starts after it (the
-  // fold sees marks of the words, as the ledger stores them)
+  // interest-outside-role: an interest named in two check-ins
   const curious = [
     hire,
     ev('checkin.held', day('2026-02-01'), { interests: ['#data'], expectationsMet: 4 }),
-    ev('checkin.held', day('2026-03-01'), { developmentWishes: ['#lead', '#data'] }),
+    ev('checkin.held', day('2026-03-01'), { interests: ['#lead', '#data'] }),
   ]
   t.equal(fold(curious).signals['interest-outside-role']?.since, day('2026-03-01'))
   t.match(fold(curious).signals['interest-outside-role']?.why, /named again/)
   t.notOk(fold([...curious, ev('development.started', day('2026-03-10'), { title: 'Course' })]).signals['interest-outside-role'], 'development since the check-in disarms it')
   t.notOk(fold(curious.slice(0, 2)).signals['interest-outside-role'], 'an interest named once is no signal')
+  t.notOk(fold([hire, ev('checkin.held', day('2026-02-01'), { interests: ['#a', '#a'] })]).signals['interest-outside-role'], 'twice in one check-in is one check-in')
   t.notOk(fold([hire, ev('checkin.held', day('2026-02-01'), { interests: ['#a'] }), ev('checkin.held', day('2026-03-01'), { interests: ['#b'] })]).signals['interest-outside-role'], 'different interests are no signal')
+  t.notOk(fold([hire, ev('checkin.held', day('2026-02-01'), { interests: ['#a'] }), ev('checkin.held', day('2026-03-01'), { developmentWishes: ['#a'] })]).signals['interest-outside-role'], 'a wish is not an interest named again')
 
-  // falling expectations are a signal from the reading that shows the fall
-  const falling = fold([
-    hire,
-    ev('pulse.answered', day('2026-02-01'), { expectationsMet: 4 }),
-    ev('checkin.held', day('2026-03-01'), { expectationsMet: 3 }),
-    ev('pulse.answered', day('2026-04-01'), { expectationsMet: 2 }),
-  ])
-  t.equal(falling.signals['expectations-falling']?.since, day('2026-04-01'))
-  t.match(falling.signals['expectations-falling']?.why, /4 → 3 → 2/)
+  // expectations-falling: the first of the last three readings minus the last is 2 or more
+  const readings = (...values: number[]) => fold([hire, ...values.map((v, i) => ev(i % 2 ? 'checkin.held' : 'pulse.answered', day(`2026-0${i + 2}-01`), { expectationsMet: v }))])
+  t.notOk(signalsOf(readings(5, 4, 4))['expectations-falling'], '5, 4, 4: a one-point dip that holds is no signal')
+  t.notOk(signalsOf(readings(5, 3, 4))['expectations-falling'], '5, 3, 4: a dip that recovers to one below')
+  t.notOk(signalsOf(readings(5, 5, 5, 4))['expectations-falling'])
+  t.notOk(signalsOf(readings(5))['expectations-falling'], 'one reading')
+  t.equal(signalsOf(readings(5, 3))['expectations-falling']?.since, day('2026-03-01'), 'two readings, down by two')
+  const falling = readings(4, 3, 2)
+  t.equal(signalsOf(falling)['expectations-falling']?.since, day('2026-04-01'))
+  t.match(signalsOf(falling)['expectations-falling']?.why, /fell by 2 over the last 3 readings \(4 → 3 → 2\)/)
+  t.notOk(signalsOf(readings(5, 4, 3, 3))['expectations-falling'], 'older readings do not count: 4, 3, 3')
+  t.ok(signalsOf(readings(5, 4, 3, 3), { ...th, expectationsReadings: 4 })['expectations-falling'], 'a wider window is configuration')
+  t.notOk(signalsOf(falling, { ...th, expectationsDrop: 3 })['expectations-falling'], 'so is the drop')
   t.same(falling.experience.expectationsMet.map((p) => p.source), ['pulse', 'checkin', 'pulse'])
   t.match(falling.experience.latestPulse, { time: day('2026-04-01'), expectationsMet: 2 })
 
-  // someone who left is not nagged about recognition or growth
-  const gone = fold([hire, ev('employee.exited', day('2026-03-01'), { lastDay: '2026-03-01' })])
+  // someone who left is not nagged
+  const gone = fold([hire, wish, ev('checkin.held', day('2026-02-02'), { expectationsMet: 1 }), ev('employee.exited', day('2026-03-01'), { lastDay: '2026-03-01' })])
   t.same(gone.signals, {})
+  t.same(signalsOf(gone), {})
   t.same(armExperienceSignals(gone), {})
 })
 
@@ -290,7 +303,7 @@ t.test('promise signals: the day after the earliest open due date, and a kept pr
     ev('promise.made', day('2026-01-06'), { promiseId: 'pr-mentor', category: 'career', text: 'A mentor', madeBy: 'm-1', dueAfterStartDays: 30 }),
   ])
   t.equal(promisedJourney.signals['promise-overdue']?.since, '2026-03-04T00:00:00.000Z', 'due 30 days after the start date, overdue the day after')
-  t.equal(promisedJourney.signals.unrecognised?.since, '2026-05-02T00:00:00.000Z')
+  t.equal(journeySignals(promisedJourney, defaultThresholds).unrecognised?.since, '2026-07-31T00:00:00.001Z', 'beside the threshold signals, judged at read time')
 })
 
 // ---- promises ----

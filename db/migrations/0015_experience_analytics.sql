@@ -1,0 +1,1 @@
+CREATE INDEX "events_analytics" ON "events" USING btree ("tenant_id","type","time") WHERE type in ('pulse.answered', 'exit.interviewed', 'alumni.referred');

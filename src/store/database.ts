@@ -294,6 +294,21 @@ export function inTenant<T>(db: Db, tenantId: string, work: (tx: Tx) => Promise<
   return db.transaction((tx) => scoped(tx, [`set local role ${appRole}`, `set local app.tenant_id = ${quoteLiteral(tenantId)}`, ...limitsOf(db.limits, options?.long)], work), options)
 }
 
+/**
+ * One read statement scoped to a tenant by itself, in its own implicit transaction: no BEGIN, SET
+ * LOCAL or COMMIT, so one statement and one round trip (a transaction costs the database twice the
+ * read's work). `read` gets the tenant as the scope's column and must filter on it: the lateral
+ * reference makes the scope (set_config, local to this statement's transaction) run before any
+ * row-level policy reads app.tenant_id; `offset 0` keeps either side from being flattened into the
+ * other. Runs as the session's role, journey_app on both databases. A plan that evaluated a policy
+ * first would find no tenant set and see no rows (fail closed): tests/integration/etag.test.ts
+ * reads through it on both databases. For single-row reads whose order does not matter.
+ */
+export function queryInTenant<T>(db: Db, tenantId: string, read: (tenant: SQL) => SQL): Promise<T[]> {
+  return query<T>(db, sql`select q.* from (select set_config('app.tenant_id', ${tenantId}, true) as tenant offset 0) scope
+    cross join lateral (${read(sql`scope.tenant`)} offset 0) q`)
+}
+
 /** A transaction for system work across tenants (tenant lists, bootstrap, sweeps); runs as journey_system. */
 export function inSystem<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction((tx) => scoped(tx, [`set local role ${systemRole}`], work))

@@ -1,8 +1,8 @@
 // Reads of the journey projection.
 import { sql, type SQL } from 'drizzle-orm'
 import type { Journey, Stage } from '../domain/journey.js'
-import type { SignalName } from '../domain/signals.js'
-import { query, queryOne, type Queryable } from './database.js'
+import { signalNames, type SignalName } from '../domain/signals.js'
+import { query, queryInTenant, queryOne, type Db, type Queryable } from './database.js'
 import { statusSql, type PromiseCounts } from './promises.js'
 
 /**
@@ -31,21 +31,53 @@ export type CountedJourneyRow = JourneyRow & { promiseCounts: PromiseCounts }
 const noPromises: PromiseCounts = { open: 0, due: 0, overdue: 0, kept: 0, broken: 0, renegotiated: 0, withdrawn: 0 }
 
 /** The counts as one jsonb column of the journey's own row, so a journey and its counts are one statement. */
-function promiseCountsColumn(tenantId: string, today: string): SQL {
+function promiseCountsColumn(tenant: SQL, today: string): SQL {
   return sql`(select coalesce(jsonb_object_agg(status, n), '{}'::jsonb) from (
     select ${statusSql(today)} as status, count(*)::int as n from promises p
-    where p.tenant_id = ${tenantId} and p.journey_id = journeys.id group by 1) c) as "promiseCounts"`
+    where p.tenant_id = ${tenant} and p.journey_id = journeys.id group by 1) c) as "promiseCounts"`
 }
 
 /** Journeys matching `where`, each with its promise counts as of `today` (what is due or overdue depends on it), in one statement. */
 async function countedJourneys(tx: Queryable, tenantId: string, today: string, conditions: readonly SQL[], orderAndLimit: SQL): Promise<CountedJourneyRow[]> {
   const rows = await query<JourneyRow & { promiseCounts: Partial<PromiseCounts> }>(tx, sql`
-    select ${journeyColumns}, ${promiseCountsColumn(tenantId, today)} from journeys where ${sql.join([sql`tenant_id = ${tenantId}`, ...conditions], sql` and `)} ${orderAndLimit}`)
+    select ${journeyColumns}, ${promiseCountsColumn(sql`${tenantId}`, today)} from journeys where ${sql.join([sql`tenant_id = ${tenantId}`, ...conditions], sql` and `)} ${orderAndLimit}`)
   return rows.map((row) => Object.assign(row, { promiseCounts: { ...noPromises, ...row.promiseCounts } }))
 }
 
-export async function readCountedJourney(tx: Queryable, tenantId: string, id: string, today: string): Promise<CountedJourneyRow | undefined> {
-  return (await countedJourneys(tx, tenantId, today, [sql`id = ${id}`], sql``))[0]
+/**
+ * What a journey's answer depends on besides its stored row, as of `now`: the stream version, whether
+ * the day can still change it (a start date or an open promise's due date ahead), which signals are
+ * on (a signal switches on at any instant), and whether the person is still mapped (erasure changes
+ * no version). Equal parts, equal answers: the ETag is made of them (routes/etags.ts).
+ */
+export interface JourneyTagParts { version: number; dayDependent: boolean; signalsOn: number; personMapped: boolean }
+
+/** The tag parts as columns of a statement on `journeys` (its row in scope as `journeys`). */
+function journeyTagColumns(tenant: SQL, today: string, now: Date): SQL {
+  const signalBits = signalNames.map((name, i) => sql`(case when coalesce(${signalCondition(name, now)}, false) then ${sql.raw(String(2 ** i))} else 0 end)`)
+  return sql`version, ((stage = 'hired' and start_date > ${today}::date) or exists (select 1 from promises p
+      where p.tenant_id = ${tenant} and p.journey_id = journeys.id and p.outcome = 'open' and p.due_key >= ${today}::date and p.due_key <> 'infinity')) as "dayDependent",
+    ${sql.join(signalBits, sql` + `)} as "signalsOn",
+    exists (select 1 from person_keys k where k.tenant_id = ${tenant} and k.person_ref = journeys.person_ref) as "personMapped"`
+}
+
+export type TaggedJourneyRow = CountedJourneyRow & { tag: JourneyTagParts }
+
+/** One journey with its promise counts and its tag parts: one statement, scoped by itself (queryInTenant). */
+export async function readTaggedJourney(db: Db, tenantId: string, id: string, now: Date, today: string): Promise<TaggedJourneyRow | undefined> {
+  const [row] = await queryInTenant<JourneyRow & { promiseCounts: Partial<PromiseCounts>; dayDependent: boolean; signalsOn: number; personMapped: boolean }>(db, tenantId, (tenant) => sql`
+    select ${journeyColumns}, ${promiseCountsColumn(tenant, today)}, ${journeyTagColumns(tenant, today, now)}
+    from journeys where tenant_id = ${tenant} and id = ${id}`)
+  if (!row) return undefined
+  const { dayDependent, signalsOn, personMapped, ...journey } = row
+  return Object.assign(journey, { promiseCounts: { ...noPromises, ...row.promiseCounts }, tag: { version: row.version, dayDependent, signalsOn, personMapped } })
+}
+
+/** Only the tag parts of a journey: what If-None-Match is judged by, without building the answer. */
+export async function readJourneyTag(db: Db, tenantId: string, id: string, now: Date, today: string): Promise<JourneyTagParts | undefined> {
+  const [row] = await queryInTenant<JourneyTagParts>(db, tenantId, (tenant) => sql`
+    select ${journeyTagColumns(tenant, today, now)} from journeys where tenant_id = ${tenant} and id = ${id}`)
+  return row
 }
 
 /** These journeys (those that exist), oldest first. */

@@ -2,7 +2,7 @@
 // from the clock the caller passes (the same rule as promiseStatus in the domain).
 import { sql, type SQL } from 'drizzle-orm'
 import { dueHorizon, type PromiseRecord, type PromiseStatus } from '../domain/promise.js'
-import { query, queryOne, type Queryable } from './database.js'
+import { query, queryInTenant, queryOne, type Db, type Queryable } from './database.js'
 import { sealAad, type Keyring } from './keyring.js'
 
 export type PromiseCounts = Record<PromiseStatus, number>
@@ -190,4 +190,28 @@ export async function listPromises(tx: Queryable, keyring: Keyring, tenantId: st
   const rows = await query<SealedPromiseRow>(tx, sql`
     select ${promiseColumns(f.today)} from ${withText(tenantId)} where ${sql.join(where, sql` and `)} order by due_key, p.id limit ${f.limit}`)
   return openTexts(keyring, tenantId, rows)
+}
+
+/**
+ * What a promise's answer depends on besides its rows: its journey's stream version (every promise
+ * event is one of the journey's), whether the day can still change its status, and whether the
+ * person is still mapped (erasure changes no version). The ETag is made of them (routes/etags.ts).
+ */
+export interface PromiseTagParts { version: number; dayDependent: boolean; personMapped: boolean }
+
+function promiseTagStatement(tenant: SQL, id: string, today: string): SQL {
+  return sql`select j.version, (p.outcome = 'open' and p.due_key >= ${today}::date and p.due_key <> 'infinity') as "dayDependent",
+      exists (select 1 from person_keys k where k.tenant_id = ${tenant} and k.person_ref = j.person_ref) as "personMapped"
+    from promises p join journeys j on j.tenant_id = ${tenant} and j.id = p.journey_id
+    where p.tenant_id = ${tenant} and p.id = ${id}`
+}
+
+/** The tag parts alone, in one statement scoped by itself: what If-None-Match is judged by. */
+export async function readPromiseTag(db: Db, tenantId: string, id: string, today: string): Promise<PromiseTagParts | undefined> {
+  return (await queryInTenant<PromiseTagParts>(db, tenantId, (tenant) => promiseTagStatement(tenant, id, today)))[0]
+}
+
+/** The tag parts inside a transaction that reads the promise, so the tag and the answer share a snapshot. */
+export function readPromiseTagIn(tx: Queryable, tenantId: string, id: string, today: string): Promise<PromiseTagParts | undefined> {
+  return queryOne<PromiseTagParts>(tx, promiseTagStatement(sql`${tenantId}`, id, today))
 }

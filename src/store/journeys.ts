@@ -1,7 +1,7 @@
 // Reads of the journey projection.
 import { sql, type SQL } from 'drizzle-orm'
-import type { Journey, Stage } from '../domain/journey.js'
-import { signalNames, type SignalName } from '../domain/signals.js'
+import { effectiveStage, type Journey, type Stage } from '../domain/journey.js'
+import { activeSignals, signalNames, type ArmedSignals, type SignalName } from '../domain/signals.js'
 import { query, queryInTenant, queryOne, type Db, type Queryable } from './database.js'
 import { statusSql, type PromiseCounts } from './promises.js'
 
@@ -52,32 +52,46 @@ async function countedJourneys(tx: Queryable, tenantId: string, today: string, c
  */
 export interface JourneyTagParts { version: number; dayDependent: boolean; signalsOn: number; personMapped: boolean }
 
-/** The tag parts as columns of a statement on `journeys` (its row in scope as `journeys`). */
-function journeyTagColumns(tenant: SQL, today: string, now: Date): SQL {
-  const signalBits = signalNames.map((name, i) => sql`(case when coalesce(${signalCondition(name, now)}, false) then ${sql.raw(String(2 ** i))} else 0 end)`)
-  return sql`version, ((stage = 'hired' and start_date > ${today}::date) or exists (select 1 from promises p
-      where p.tenant_id = ${tenant} and p.journey_id = journeys.id and p.outcome = 'open' and p.due_key >= ${today}::date and p.due_key <> 'infinity')) as "dayDependent",
-    ${sql.join(signalBits, sql` + `)} as "signalsOn",
+/** What the tag parts are computed from: a few columns, the rules applied in the domain's own functions. */
+interface TagColumns { version: number; stage: Stage; startDate: string | null; signals: ArmedSignals; promiseAhead: boolean; personMapped: boolean }
+
+function tagColumns(tenant: SQL, today: string): SQL {
+  return sql`version, stage, start_date::text as "startDate", signals, exists (select 1 from promises p
+      where p.tenant_id = ${tenant} and p.journey_id = journeys.id and p.outcome = 'open' and p.due_key >= ${today}::date and p.due_key <> 'infinity') as "promiseAhead",
     exists (select 1 from person_keys k where k.tenant_id = ${tenant} and k.person_ref = journeys.person_ref) as "personMapped"`
+}
+
+function tagParts(c: TagColumns, now: Date, today: string): JourneyTagParts {
+  const on = new Set(activeSignals(c.signals, now).map((s) => s.name))
+  return {
+    version: c.version,
+    dayDependent: c.promiseAhead || (effectiveStage(c.stage, c.startDate, today) === 'hired' && c.startDate !== null),
+    signalsOn: signalNames.reduce((bits, name, i) => (on.has(name) ? bits | (1 << i) : bits), 0),
+    personMapped: c.personMapped,
+  }
 }
 
 export type TaggedJourneyRow = CountedJourneyRow & { tag: JourneyTagParts }
 
 /** One journey with its promise counts and its tag parts: one statement, scoped by itself (queryInTenant). */
 export async function readTaggedJourney(db: Db, tenantId: string, id: string, now: Date, today: string): Promise<TaggedJourneyRow | undefined> {
-  const [row] = await queryInTenant<JourneyRow & { promiseCounts: Partial<PromiseCounts>; dayDependent: boolean; signalsOn: number; personMapped: boolean }>(db, tenantId, (tenant) => sql`
-    select ${journeyColumns}, ${promiseCountsColumn(tenant, today)}, ${journeyTagColumns(tenant, today, now)}
+  const [row] = await queryInTenant<JourneyRow & { promiseCounts: Partial<PromiseCounts>; promiseAhead: boolean }>(db, tenantId, (tenant) => sql`
+    select ${journeyColumns}, ${promiseCountsColumn(tenant, today)},
+      exists (select 1 from promises p where p.tenant_id = ${tenant} and p.journey_id = journeys.id and p.outcome = 'open'
+        and p.due_key >= ${today}::date and p.due_key <> 'infinity') as "promiseAhead"
     from journeys where tenant_id = ${tenant} and id = ${id}`)
   if (!row) return undefined
-  const { dayDependent, signalsOn, personMapped, ...journey } = row
-  return Object.assign(journey, { promiseCounts: { ...noPromises, ...row.promiseCounts }, tag: { version: row.version, dayDependent, signalsOn, personMapped } })
+  const { promiseAhead, ...journey } = row
+  return Object.assign(journey, {
+    promiseCounts: { ...noPromises, ...row.promiseCounts },
+    tag: tagParts({ version: row.version, stage: row.stage, startDate: row.startDate, signals: row.signals, promiseAhead, personMapped: row.personId !== null }, now, today),
+  })
 }
 
 /** Only the tag parts of a journey: what If-None-Match is judged by, without building the answer. */
 export async function readJourneyTag(db: Db, tenantId: string, id: string, now: Date, today: string): Promise<JourneyTagParts | undefined> {
-  const [row] = await queryInTenant<JourneyTagParts>(db, tenantId, (tenant) => sql`
-    select ${journeyTagColumns(tenant, today, now)} from journeys where tenant_id = ${tenant} and id = ${id}`)
-  return row
+  const [row] = await queryInTenant<TagColumns>(db, tenantId, (tenant) => sql`select ${tagColumns(tenant, today)} from journeys where tenant_id = ${tenant} and id = ${id}`)
+  return row && tagParts(row, now, today)
 }
 
 /** These journeys (those that exist), oldest first. */

@@ -13,7 +13,7 @@ import { inTenant, type Tx } from '../src/store/database.js'
 import { readJourneyTimeline } from '../src/store/events.js'
 import { openEvents, type Keyring } from '../src/store/keyring.js'
 import { readJourney } from '../src/store/journeys.js'
-import { journeysOfPromises, listPromises, readPromise, readPromiseTag, readPromiseTagIn, type PromiseRow, type PromiseTagParts } from '../src/store/promises.js'
+import { journeysOfPromises, readPromise, readPromisePage, readPromiseTag, readPromiseTagIn, type PromiseRow, type PromiseTagParts } from '../src/store/promises.js'
 import { ifNoneMatch, notModified, versionTag } from './etags.js'
 import { seesWriters, toCloudEvent } from './events.js'
 import { Key, ListQuery, NotModified, problemResponses } from './schemas.js'
@@ -236,8 +236,7 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const after = cursor === undefined ? undefined : decodePromiseCursor(cursor)
     if (cursor !== undefined && !after) throw invalid('the cursor is not valid', [{ path: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
     const today = isoDate(app.config.now())
-    // One statement: the page and COMMIT go out as one round trip after BEGIN's.
-    const rows = await inTenant(app.db, tenantId, (tx) => listPromises(tx, app.keyring, tenantId, { ...filters, after, limit, today }), { oneRoundTrip: true })
+    const rows = await readPromisePage(app.db, app.keyring, tenantId, { ...filters, after, limit, today })
     const last = rows[rows.length - 1]
     return {
       data: rows.map(promiseView),

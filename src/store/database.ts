@@ -302,11 +302,11 @@ export function inTenant<T>(db: Db, tenantId: string, work: (tx: Tx) => Promise<
  * row-level policy reads app.tenant_id; `offset 0` keeps either side from being flattened into the
  * other. Runs as the session's role, journey_app on both databases. A plan that evaluated a policy
  * first would find no tenant set and see no rows (fail closed): tests/integration/etag.test.ts
- * reads through it on both databases. For single-row reads whose order does not matter.
+ * reads through it on both databases. Rows come in no set order unless `order` (over q's columns) says.
  */
-export function queryInTenant<T>(db: Db, tenantId: string, read: (tenant: SQL) => SQL): Promise<T[]> {
+export function queryInTenant<T>(db: Db, tenantId: string, read: (tenant: SQL) => SQL, order?: SQL): Promise<T[]> {
   return query<T>(db, sql`select q.* from (select set_config('app.tenant_id', ${tenantId}, true) as tenant offset 0) scope
-    cross join lateral (${read(sql`scope.tenant`)} offset 0) q`)
+    cross join lateral (${read(sql`scope.tenant`)} offset 0) q ${order ?? sql``}`)
 }
 
 /** A transaction for system work across tenants (tenant lists, bootstrap, sweeps); runs as journey_system. */

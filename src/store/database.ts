@@ -295,18 +295,13 @@ export function inTenant<T>(db: Db, tenantId: string, work: (tx: Tx) => Promise<
 }
 
 /**
- * One read statement scoped to a tenant by itself, in its own implicit transaction: no BEGIN, SET
- * LOCAL or COMMIT, so one statement and one round trip (a transaction costs the database twice the
- * read's work). `read` gets the tenant as the scope's column and must filter on it: the lateral
- * reference makes the scope (set_config, local to this statement's transaction) run before any
- * row-level policy reads app.tenant_id; `offset 0` keeps either side from being flattened into the
- * other. Runs as the session's role, journey_app on both databases. A plan that evaluated a policy
- * first would find no tenant set and see no rows (fail closed): tests/integration/etag.test.ts
- * reads through it on both databases. Rows come in no set order unless `order` (over q's columns) says.
+ * One read statement in a transaction of its tenant, sent with its scope and COMMIT in one round trip
+ * after BEGIN's (oneRoundTrip). The tenant context stays SET LOCAL, which Citus propagates
+ * (tests/integration/tenancy.test.ts): one statement scoped by set_config cost half as much on a
+ * single PostgreSQL, but is not propagated.
  */
-export function queryInTenant<T>(db: Db, tenantId: string, read: (tenant: SQL) => SQL, order?: SQL): Promise<T[]> {
-  return query<T>(db, sql`select q.* from (select set_config('app.tenant_id', ${tenantId}, true) as tenant offset 0) scope
-    cross join lateral (${read(sql`scope.tenant`)} offset 0) q ${order ?? sql``}`)
+export function queryInTenant<T>(db: Db, tenantId: string, statement: SQL): Promise<T[]> {
+  return inTenant(db, tenantId, (tx) => query<T>(tx, statement), { oneRoundTrip: true })
 }
 
 /** A transaction for system work across tenants (tenant lists, bootstrap, sweeps); runs as journey_system. */

@@ -73,9 +73,10 @@ function tagParts(c: TagColumns, now: Date, today: string): JourneyTagParts {
 
 export type TaggedJourneyRow = CountedJourneyRow & { tag: JourneyTagParts }
 
-/** One journey with its promise counts and its tag parts: one statement, scoped by itself (queryInTenant). */
+/** One journey with its promise counts and its tag parts: one statement in one round trip after BEGIN's (queryInTenant). */
 export async function readTaggedJourney(db: Db, tenantId: string, id: string, now: Date, today: string): Promise<TaggedJourneyRow | undefined> {
-  const [row] = await queryInTenant<JourneyRow & { promiseCounts: Partial<PromiseCounts>; promiseAhead: boolean }>(db, tenantId, (tenant) => sql`
+  const tenant = sql`${tenantId}`
+  const [row] = await queryInTenant<JourneyRow & { promiseCounts: Partial<PromiseCounts>; promiseAhead: boolean }>(db, tenantId, sql`
     select ${journeyColumns}, ${promiseCountsColumn(tenant, today)},
       exists (select 1 from promises p where p.tenant_id = ${tenant} and p.journey_id = journeys.id and p.outcome = 'open'
         and p.due_key >= ${today}::date and p.due_key <> 'infinity') as "promiseAhead"
@@ -90,7 +91,7 @@ export async function readTaggedJourney(db: Db, tenantId: string, id: string, no
 
 /** Only the tag parts of a journey: what If-None-Match is judged by, without building the answer. */
 export async function readJourneyTag(db: Db, tenantId: string, id: string, now: Date, today: string): Promise<JourneyTagParts | undefined> {
-  const [row] = await queryInTenant<TagColumns>(db, tenantId, (tenant) => sql`select ${tagColumns(tenant, today)} from journeys where tenant_id = ${tenant} and id = ${id}`)
+  const [row] = await queryInTenant<TagColumns>(db, tenantId, sql`select ${tagColumns(sql`${tenantId}`, today)} from journeys where tenant_id = ${tenantId} and id = ${id}`)
   return row && tagParts(row, now, today)
 }
 

@@ -194,10 +194,9 @@ export async function listPromises(tx: Queryable, keyring: Keyring, tenantId: st
   return openTexts(keyring, tenantId, await query<SealedPromiseRow>(tx, pageStatement(sql`${tenantId}`, f)))
 }
 
-/** A page of listPromises as one statement scoped by itself (queryInTenant), in the same order. */
+/** A page of listPromises in a transaction of its own: the page and COMMIT go out as one round trip after BEGIN's. */
 export async function readPromisePage(db: Db, keyring: Keyring, tenantId: string, f: PromiseFilter): Promise<PromiseRow[]> {
-  const rows = await queryInTenant<SealedPromiseRow>(db, tenantId, (tenant) => pageStatement(tenant, f), sql`order by q."dueKey", q.id`)
-  return openTexts(keyring, tenantId, rows)
+  return openTexts(keyring, tenantId, await queryInTenant<SealedPromiseRow>(db, tenantId, pageStatement(sql`${tenantId}`, f)))
 }
 
 /**
@@ -214,9 +213,9 @@ function promiseTagStatement(tenant: SQL, id: string, today: string): SQL {
     where p.tenant_id = ${tenant} and p.id = ${id}`
 }
 
-/** The tag parts alone, in one statement scoped by itself: what If-None-Match is judged by. */
+/** The tag parts alone, in one statement: what If-None-Match is judged by. */
 export async function readPromiseTag(db: Db, tenantId: string, id: string, today: string): Promise<PromiseTagParts | undefined> {
-  return (await queryInTenant<PromiseTagParts>(db, tenantId, (tenant) => promiseTagStatement(tenant, id, today)))[0]
+  return (await queryInTenant<PromiseTagParts>(db, tenantId, promiseTagStatement(sql`${tenantId}`, id, today)))[0]
 }
 
 /** The tag parts inside a transaction that reads the promise, so the tag and the answer share a snapshot. */

@@ -1,4 +1,4 @@
-// The single read of a journey (one statement scoped by itself, tag parts beside the row) answers
+// The single read of a journey (one statement, tag parts beside the row) answers
 // exactly what the transaction-scoped read used by lists answers, and tags the same answer alike:
 // after events, a day change, a rebuild from the ledger and an erasure.
 import t, { type Test } from 'tap'

@@ -297,8 +297,8 @@ export function inTenant<T>(db: Db, tenantId: string, work: (tx: Tx) => Promise<
 /**
  * One read statement in a transaction of its tenant, sent with its scope and COMMIT in one round trip
  * after BEGIN's (oneRoundTrip). The tenant context stays SET LOCAL, which Citus propagates
- * (tests/integration/tenancy.test.ts): one statement scoped by set_config cost half as much on a
- * single PostgreSQL, but is not propagated.
+ * (tests/integration/tenancy.test.ts): one statement scoped by set_config cost 20 % less CPU a read on
+ * one PostgreSQL (bench/README.md), but is not propagated.
  */
 export function queryInTenant<T>(db: Db, tenantId: string, statement: SQL): Promise<T[]> {
   return inTenant(db, tenantId, (tx) => query<T>(tx, statement), { oneRoundTrip: true })

@@ -8,7 +8,8 @@ import { principalOf } from '../src/plugins/auth.js'
 import { inTenant } from '../src/store/database.js'
 import { readJourneyTimeline } from '../src/store/events.js'
 import { openEvents } from '../src/store/keyring.js'
-import { listJourneys, readCountedJourney, readJourney, type CountedJourneyRow } from '../src/store/journeys.js'
+import { listJourneys, readJourney, readJourneyTag, readTaggedJourney, type CountedJourneyRow, type JourneyTagParts } from '../src/store/journeys.js'
+import { ifNoneMatch, notModified, versionTag } from './etags.js'
 import { Key, ListQuery, NotModified, problemResponses } from './schemas.js'
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
@@ -111,6 +112,11 @@ const ExperienceSchema = Type.Object({
   }), { description: 'Every experience event, as stored (the series are built from it).' }),
 }, { $id: 'Experience', title: 'Experience', description: 'The individual\'s own time series: pulses, check-ins, recognition, development and role changes, oldest first, each with its trend. Never aggregated, never suppressed.' })
 
+/** The ETag of a journey's answer on `today`: the day is part of it only while the day can change the answer. */
+export function journeyTag(parts: JourneyTagParts, today: string): string {
+  return versionTag('j', [parts.version, parts.dayDependent ? today : '', parts.signalsOn, parts.personMapped, parts.thresholds])
+}
+
 /** Named components this module's routes refer to; the app registers them at the root. */
 export const journeySchemas = [SignalSchema, JourneySchema, NumericTrendSchema, CountTrendSchema, ExperienceSchema]
 
@@ -140,23 +146,30 @@ const journeyRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
 
   app.get('/v1/journeys/:journeyId', {
-    config: { scope: 'events:read', etag: true },
+    config: { scope: 'events:read' },
     schema: {
       tags: ['journeys'],
       summary: 'One journey',
-      description: 'Carries an `ETag`; a request with it in `If-None-Match` gets 304 while nothing the answer shows has changed (an event, or the day moving a promise to due or overdue or switching a signal on).',
+      description: 'Carries a weak `ETag` (the stream version, the day while the day can change the answer, the signals on, erasure); a request with it in `If-None-Match` (one tag, a list, or `*`) gets 304 while nothing the answer shows has changed (an event, the day moving a promise to due or overdue or the stage to onboarding, a signal switching on, the person erased).',
       params: Type.Object({ journeyId: Key('The journey.') }),
       response: { 200: Type.Ref('Journey'), 304: NotModified, ...problemResponses(404) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { tenantId } = principalOf(request)
     const now = app.config.now()
+    const today = isoDate(now)
     const { journeyId } = request.params
-    return inTenant(app.db, tenantId, async (tx) => {
-      const row = await readCountedJourney(tx, tenantId, journeyId, isoDate(now))
-      if (!row) throw notFound(`no journey ${journeyId}`)
-      return journeyView(row, now, app.config.signals)
-    }, { oneRoundTrip: true })
+    const { signals: thresholds } = app.config
+    // A client that holds a tag is answered from the tag's parts alone; the answer is built only when it changed.
+    if (ifNoneMatch(request) !== undefined) {
+      const parts = await readJourneyTag(app.db, tenantId, journeyId, now, today, thresholds)
+      if (!parts) throw notFound(`no journey ${journeyId}`)
+      if (notModified(request, reply, journeyTag(parts, today))) return reply.send()
+    }
+    const row = await readTaggedJourney(app.db, tenantId, journeyId, now, today, thresholds)
+    if (!row) throw notFound(`no journey ${journeyId}`)
+    void reply.header('etag', journeyTag(row.tag, today))
+    return journeyView(row, now, thresholds)
   })
 
   app.get('/v1/journeys', {

@@ -13,7 +13,8 @@ import { inTenant, type Tx } from '../src/store/database.js'
 import { readJourneyTimeline } from '../src/store/events.js'
 import { openEvents, type Keyring } from '../src/store/keyring.js'
 import { readJourney } from '../src/store/journeys.js'
-import { journeysOfPromises, listPromises, readPromise, type PromiseRow } from '../src/store/promises.js'
+import { journeysOfPromises, readPromise, readPromisePage, readPromiseTag, readPromiseTagIn, type PromiseRow, type PromiseTagParts } from '../src/store/promises.js'
+import { ifNoneMatch, notModified, versionTag } from './etags.js'
 import { seesWriters, toCloudEvent } from './events.js'
 import { Key, ListQuery, NotModified, problemResponses } from './schemas.js'
 
@@ -63,9 +64,19 @@ export function promiseView(p: PromiseRow) {
   }
 }
 
+/** The ETag of a promise's answer on `today`, for a caller who sees (or not) who wrote each event. */
+export function promiseTag(parts: PromiseTagParts, today: string, showWriter: boolean): string {
+  return versionTag('p', [parts.version, parts.dayDependent ? today : '', parts.personMapped, showWriter])
+}
+
 async function promiseDetail(tx: Tx, keyring: Keyring, tenantId: string, id: string, now: Date, showWriter: boolean) {
   const row = await readPromise(tx, keyring, tenantId, id, isoDate(now))
   if (!row) throw notFound(`no promise ${id}`)
+  return promiseDetailOf(tx, keyring, tenantId, row, showWriter)
+}
+
+async function promiseDetailOf(tx: Tx, keyring: Keyring, tenantId: string, row: PromiseRow, showWriter: boolean) {
+  const id = row.id
   const history = await openEvents(tx, keyring, tenantId, await readJourneyTimeline(tx, tenantId, row.journeyId, { types: promiseEventTypes, promiseId: id }))
   const lastAssessment = history.filter((e) => e.type === 'promise.assessed').at(-1)
   const comment = lastAssessment?.data.comment
@@ -176,17 +187,31 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
 
   app.get('/v1/promises/:promiseId', {
-    config: { scope: 'events:read', etag: true },
+    config: { scope: 'events:read' },
     schema: {
       tags: ['promises'],
       summary: 'One promise: its history, the employer\'s outcome and the employee\'s view',
-      description: 'Carries an `ETag`; a request with it in `If-None-Match` gets 304 while nothing the answer shows has changed.',
+      description: 'Carries a weak `ETag` (the journey\'s stream version, the day while the day can change the status, erasure); a request with it in `If-None-Match` (one tag, a list, or `*`) gets 304 while nothing the answer shows has changed.',
       params: Type.Object({ promiseId: Key('The promise.') }),
       response: { 200: Type.Ref('PromiseDetail'), 304: NotModified, ...problemResponses(404) },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const { tenantId } = principalOf(request)
-    return inTenant(app.db, tenantId, (tx) => promiseDetail(tx, app.keyring, tenantId, request.params.promiseId, app.config.now(), seesWriters(request)))
+    const { promiseId } = request.params
+    const today = isoDate(app.config.now())
+    const showWriter = seesWriters(request)
+    if (ifNoneMatch(request) !== undefined) {
+      const parts = await readPromiseTag(app.db, tenantId, promiseId, today)
+      if (!parts) throw notFound(`no promise ${promiseId}`)
+      if (notModified(request, reply, promiseTag(parts, today, showWriter))) return reply.send()
+    }
+    const { parts, detail } = await inTenant(app.db, tenantId, async (tx) => {
+      const [row, tagParts] = await Promise.all([readPromise(tx, app.keyring, tenantId, promiseId, today), readPromiseTagIn(tx, tenantId, promiseId, today)])
+      if (!row || !tagParts) throw notFound(`no promise ${promiseId}`)
+      return { parts: tagParts, detail: await promiseDetailOf(tx, app.keyring, tenantId, row, showWriter) }
+    })
+    void reply.header('etag', promiseTag(parts, today, showWriter))
+    return detail
   })
 
   app.get('/v1/promises', {
@@ -211,8 +236,7 @@ const promiseRoutes: FastifyPluginAsyncTypebox = async (app) => {
     const after = cursor === undefined ? undefined : decodePromiseCursor(cursor)
     if (cursor !== undefined && !after) throw invalid('the cursor is not valid', [{ path: '/cursor', message: 'is not a cursor this API returned', location: 'query' }])
     const today = isoDate(app.config.now())
-    // One statement: the page and COMMIT go out as one round trip after BEGIN's.
-    const rows = await inTenant(app.db, tenantId, (tx) => listPromises(tx, app.keyring, tenantId, { ...filters, after, limit, today }), { oneRoundTrip: true })
+    const rows = await readPromisePage(app.db, app.keyring, tenantId, { ...filters, after, limit, today })
     const last = rows[rows.length - 1]
     return {
       data: rows.map(promiseView),

@@ -8,7 +8,6 @@ import authPlugin from './plugins/auth.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin, { sendProblem, toProblem } from './plugins/errors.js'
-import etagPlugin from './plugins/etag.js'
 import idempotencyPlugin from './plugins/idempotency.js'
 import keyringPlugin from './plugins/keyring.js'
 import ledgerPlugin from './plugins/ledger.js'
@@ -106,7 +105,6 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     await app.register(retentionPlugin)
     await app.register(webhooksPlugin)
     await app.register(docsPlugin)
-    await app.register(etagPlugin)
     await app.register(metricsRoute)
 
     await app.register(healthRoutes)

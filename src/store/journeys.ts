@@ -1,8 +1,8 @@
 // Reads of the journey projection.
 import { sql, type SQL } from 'drizzle-orm'
-import type { Journey, Stage } from '../domain/journey.js'
-import { employedStages, type SignalName, type SignalThresholds } from '../domain/signals.js'
-import { query, queryOne, type Queryable } from './database.js'
+import { effectiveStage, type Journey, type Stage } from '../domain/journey.js'
+import { activeSignals, employedStages, journeySignals, signalNames, type ArmedSignals, type SignalName, type SignalThresholds } from '../domain/signals.js'
+import { query, queryInTenant, queryOne, type Db, type Queryable } from './database.js'
 import { statusSql, type PromiseCounts } from './promises.js'
 
 /**
@@ -36,21 +36,73 @@ export type CountedJourneyRow = JourneyRow & { promiseCounts: PromiseCounts }
 const noPromises: PromiseCounts = { open: 0, due: 0, overdue: 0, kept: 0, broken: 0, renegotiated: 0, withdrawn: 0 }
 
 /** The counts as one jsonb column of the journey's own row, so a journey and its counts are one statement. */
-function promiseCountsColumn(tenantId: string, today: string): SQL {
+function promiseCountsColumn(tenant: SQL, today: string): SQL {
   return sql`(select coalesce(jsonb_object_agg(status, n), '{}'::jsonb) from (
     select ${statusSql(today)} as status, count(*)::int as n from promises p
-    where p.tenant_id = ${tenantId} and p.journey_id = journeys.id group by 1) c) as "promiseCounts"`
+    where p.tenant_id = ${tenant} and p.journey_id = journeys.id group by 1) c) as "promiseCounts"`
 }
 
 /** Journeys matching `where`, each with its promise counts as of `today` (what is due or overdue depends on it), in one statement. */
 async function countedJourneys(tx: Queryable, tenantId: string, today: string, conditions: readonly SQL[], orderAndLimit: SQL): Promise<CountedJourneyRow[]> {
   const rows = await query<JourneyRow & { promiseCounts: Partial<PromiseCounts> }>(tx, sql`
-    select ${journeyColumns(tenantId)}, ${promiseCountsColumn(tenantId, today)} from journeys where ${sql.join([sql`tenant_id = ${tenantId}`, ...conditions], sql` and `)} ${orderAndLimit}`)
+    select ${journeyColumns(tenantId)}, ${promiseCountsColumn(sql`${tenantId}`, today)} from journeys where ${sql.join([sql`tenant_id = ${tenantId}`, ...conditions], sql` and `)} ${orderAndLimit}`)
   return rows.map((row) => Object.assign(row, { promiseCounts: { ...noPromises, ...row.promiseCounts } }))
 }
 
-export async function readCountedJourney(tx: Queryable, tenantId: string, id: string, today: string): Promise<CountedJourneyRow | undefined> {
-  return (await countedJourneys(tx, tenantId, today, [sql`id = ${id}`], sql``))[0]
+/**
+ * What a journey's answer depends on besides its stored row, as of `now`: the stream version, whether
+ * the day can still change it (a start date or an open promise's due date ahead), which signals are
+ * on (a signal switches on at any instant), and whether the person is still mapped (erasure changes
+ * no version). Equal parts, equal answers: the ETag is made of them (routes/etags.ts).
+ */
+export interface JourneyTagParts {
+  version: number; dayDependent: boolean; signalsOn: number; personMapped: boolean
+  /** The signal thresholds (configuration): a signal's `why` names them. */
+  thresholds: string
+}
+
+/** What the tag parts are computed from: a few columns, the rules applied in the domain's own functions. */
+interface TagColumns extends Pick<Journey, 'stage' | 'startDate' | 'hiredAt' | 'experience'> { version: number; signals: ArmedSignals; promiseAhead: boolean; personMapped: boolean }
+
+function tagColumns(tenant: SQL, today: string): SQL {
+  return sql`version, stage, start_date::text as "startDate", jl_iso(hired_at) as "hiredAt", experience, signals, exists (select 1 from promises p
+      where p.tenant_id = ${tenant} and p.journey_id = journeys.id and p.outcome = 'open' and p.due_key >= ${today}::date and p.due_key <> 'infinity') as "promiseAhead",
+    exists (select 1 from person_keys k where k.tenant_id = ${tenant} and k.person_ref = journeys.person_ref) as "personMapped"`
+}
+
+function tagParts(c: TagColumns, now: Date, today: string, thresholds: SignalThresholds): JourneyTagParts {
+  const on = new Set(activeSignals(journeySignals(c, thresholds), now).map((s) => s.name))
+  return {
+    version: c.version,
+    dayDependent: c.promiseAhead || (effectiveStage(c.stage, c.startDate, today) === 'hired' && c.startDate !== null),
+    signalsOn: signalNames.reduce((bits, name, i) => (on.has(name) ? bits | (1 << i) : bits), 0),
+    personMapped: c.personMapped,
+    thresholds: Object.values(thresholds).join('.'),
+  }
+}
+
+export type TaggedJourneyRow = CountedJourneyRow & { tag: JourneyTagParts }
+
+/** One journey with its promise counts and its tag parts: one statement in one round trip after BEGIN's (queryInTenant). */
+export async function readTaggedJourney(db: Db, tenantId: string, id: string, now: Date, today: string, thresholds: SignalThresholds): Promise<TaggedJourneyRow | undefined> {
+  const tenant = sql`${tenantId}`
+  const [row] = await queryInTenant<JourneyRow & { promiseCounts: Partial<PromiseCounts>; promiseAhead: boolean }>(db, tenantId, sql`
+    select ${journeyColumns(tenantId)}, ${promiseCountsColumn(tenant, today)},
+      exists (select 1 from promises p where p.tenant_id = ${tenant} and p.journey_id = journeys.id and p.outcome = 'open'
+        and p.due_key >= ${today}::date and p.due_key <> 'infinity') as "promiseAhead"
+    from journeys where tenant_id = ${tenant} and id = ${id}`)
+  if (!row) return undefined
+  const { promiseAhead, ...journey } = row
+  return Object.assign(journey, {
+    promiseCounts: { ...noPromises, ...row.promiseCounts },
+    tag: tagParts({ ...row, promiseAhead, personMapped: row.personId !== null }, now, today, thresholds),
+  })
+}
+
+/** Only the tag parts of a journey: what If-None-Match is judged by, without building the answer. */
+export async function readJourneyTag(db: Db, tenantId: string, id: string, now: Date, today: string, thresholds: SignalThresholds): Promise<JourneyTagParts | undefined> {
+  const [row] = await queryInTenant<TagColumns>(db, tenantId, sql`select ${tagColumns(sql`${tenantId}`, today)} from journeys where tenant_id = ${tenantId} and id = ${id}`)
+  return row && tagParts(row, now, today, thresholds)
 }
 
 /** These journeys (those that exist), oldest first. */

@@ -2,7 +2,7 @@
 // from the clock the caller passes (the same rule as promiseStatus in the domain).
 import { sql, type SQL } from 'drizzle-orm'
 import { dueHorizon, type PromiseRecord, type PromiseStatus } from '../domain/promise.js'
-import { query, queryOne, type Queryable } from './database.js'
+import { query, queryInTenant, queryOne, type Db, type Queryable } from './database.js'
 import { sealAad, type Keyring } from './keyring.js'
 
 export type PromiseCounts = Record<PromiseStatus, number>
@@ -134,9 +134,9 @@ type SealedPromiseRow = Omit<PromiseRow, 'text' | 'erased'> & {
 
 // The words live in the ledger, sealed: join the event that holds them and its person's key, so a
 // page is one statement.
-const withText = (tenantId: string) => sql`promises p
-  left join events t on t.tenant_id = ${tenantId} and t.source = p.text_source and t.id = p.text_event_id
-  left join person_keys k on k.tenant_id = ${tenantId} and k.person_ref = t.person_ref`
+const withText = (tenant: SQL) => sql`promises p
+  left join events t on t.tenant_id = ${tenant} and t.source = p.text_source and t.id = p.text_event_id
+  left join person_keys k on k.tenant_id = ${tenant} and k.person_ref = t.person_ref`
 
 function promiseColumns(today: string): SQL {
   return sql`p.id, journey_id as "journeyId", category, t.data ->> 'text' as "clearText", t.sealed, k.person_id as "personId", k.wrapped_key as "wrappedKey",
@@ -163,7 +163,7 @@ function openTexts(keyring: Keyring, tenantId: string, rows: SealedPromiseRow[])
 }
 
 export async function readPromise(tx: Queryable, keyring: Keyring, tenantId: string, id: string, today: string): Promise<PromiseRow | undefined> {
-  const rows = await query<SealedPromiseRow>(tx, sql`select ${promiseColumns(today)} from ${withText(tenantId)} where p.tenant_id = ${tenantId} and p.id = ${id}`)
+  const rows = await query<SealedPromiseRow>(tx, sql`select ${promiseColumns(today)} from ${withText(sql`${tenantId}`)} where p.tenant_id = ${tenantId} and p.id = ${id}`)
   return openTexts(keyring, tenantId, rows)[0]
 }
 
@@ -178,16 +178,47 @@ export interface PromiseFilter {
   today: string
 }
 
-/** Promises ordered by due date (undated last), then id; keyset-paged on the same pair. */
-export async function listPromises(tx: Queryable, keyring: Keyring, tenantId: string, f: PromiseFilter): Promise<PromiseRow[]> {
-  const where: SQL[] = [sql`p.tenant_id = ${tenantId}`]
+function pageStatement(tenant: SQL, f: PromiseFilter): SQL {
+  const where: SQL[] = [sql`p.tenant_id = ${tenant}`]
   if (f.status) where.push(statusCondition(f.status, f.today))
   if (f.journeyId !== undefined) where.push(sql`journey_id = ${f.journeyId}`)
   if (f.madeBy !== undefined) where.push(sql`made_by = ${f.madeBy}`)
   if (f.category !== undefined) where.push(sql`category = ${f.category}`)
   if (f.dueBefore !== undefined) where.push(sql`due_key < ${f.dueBefore}::date`)
   if (f.after) where.push(sql`(due_key, p.id) > (${f.after.dueKey}::date, ${f.after.id})`)
-  const rows = await query<SealedPromiseRow>(tx, sql`
-    select ${promiseColumns(f.today)} from ${withText(tenantId)} where ${sql.join(where, sql` and `)} order by due_key, p.id limit ${f.limit}`)
-  return openTexts(keyring, tenantId, rows)
+  return sql`select ${promiseColumns(f.today)} from ${withText(tenant)} where ${sql.join(where, sql` and `)} order by due_key, p.id limit ${f.limit}`
+}
+
+/** Promises ordered by due date (undated last), then id; keyset-paged on the same pair. */
+export async function listPromises(tx: Queryable, keyring: Keyring, tenantId: string, f: PromiseFilter): Promise<PromiseRow[]> {
+  return openTexts(keyring, tenantId, await query<SealedPromiseRow>(tx, pageStatement(sql`${tenantId}`, f)))
+}
+
+/** A page of listPromises in a transaction of its own: the page and COMMIT go out as one round trip after BEGIN's. */
+export async function readPromisePage(db: Db, keyring: Keyring, tenantId: string, f: PromiseFilter): Promise<PromiseRow[]> {
+  return openTexts(keyring, tenantId, await queryInTenant<SealedPromiseRow>(db, tenantId, pageStatement(sql`${tenantId}`, f)))
+}
+
+/**
+ * What a promise's answer depends on besides its rows: its journey's stream version (every promise
+ * event is one of the journey's), whether the day can still change its status, and whether the
+ * person is still mapped (erasure changes no version). The ETag is made of them (routes/etags.ts).
+ */
+export interface PromiseTagParts { version: number; dayDependent: boolean; personMapped: boolean }
+
+function promiseTagStatement(tenant: SQL, id: string, today: string): SQL {
+  return sql`select j.version, (p.outcome = 'open' and p.due_key >= ${today}::date and p.due_key <> 'infinity') as "dayDependent",
+      exists (select 1 from person_keys k where k.tenant_id = ${tenant} and k.person_ref = j.person_ref) as "personMapped"
+    from promises p join journeys j on j.tenant_id = ${tenant} and j.id = p.journey_id
+    where p.tenant_id = ${tenant} and p.id = ${id}`
+}
+
+/** The tag parts alone, in one statement: what If-None-Match is judged by. */
+export async function readPromiseTag(db: Db, tenantId: string, id: string, today: string): Promise<PromiseTagParts | undefined> {
+  return (await queryInTenant<PromiseTagParts>(db, tenantId, promiseTagStatement(sql`${tenantId}`, id, today)))[0]
+}
+
+/** The tag parts inside a transaction that reads the promise, so the tag and the answer share a snapshot. */
+export function readPromiseTagIn(tx: Queryable, tenantId: string, id: string, today: string): Promise<PromiseTagParts | undefined> {
+  return queryOne<PromiseTagParts>(tx, promiseTagStatement(sql`${tenantId}`, id, today))
 }

@@ -68,7 +68,7 @@ const peopleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/v1/people/:personId/export', {
-    config: { scope: 'people:manage' },
+    config: { scope: 'people:manage', budget: 'export' },
     schema: {
       tags: ['people'], summary: 'Everything stored about the person, as one JSON document',
       description: 'The data-subject access export: every journey, promise and event of the person, personal fields opened while their key exists. Audited.',

@@ -14,6 +14,7 @@ import keyringPlugin from './plugins/keyring.js'
 import ledgerPlugin from './plugins/ledger.js'
 import lifecyclePlugin from './plugins/lifecycle.js'
 import metricsPlugin, { metricsRoute } from './plugins/metrics.js'
+import rateLimitsPlugin from './plugins/rate-limits.js'
 import retentionPlugin from './plugins/retention.js'
 import { sharedSchemas } from '../routes/schemas.js'
 import analyticsRoutes, { analyticsSchemas } from '../routes/analytics.js'
@@ -98,6 +99,8 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     await app.register(lifecyclePlugin)
     await app.register(metricsPlugin)
     await app.register(dbPlugin, { config })
+    // Before auth: its hooks must see a request before the key lookup (see plugins/rate-limits.ts).
+    await app.register(rateLimitsPlugin)
     await app.register(keyringPlugin)
     await app.register(ledgerPlugin)
     await app.register(authPlugin)

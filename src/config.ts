@@ -41,9 +41,67 @@ const EnvSchema = Type.Object({
   WEBHOOK_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 1_000 }),
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 15_000 }),
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
+  RATE_LIMITS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  RATE_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
+  RATE_LIMIT_KEY_WRITE: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 3_000 }),
+  RATE_LIMIT_KEY_READ: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 6_000 }),
+  RATE_LIMIT_KEY_ANALYTICS: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 120 }),
+  RATE_LIMIT_KEY_EXPORT: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 30 }),
+  RATE_LIMIT_TENANT_WRITE: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 6_000 }),
+  RATE_LIMIT_TENANT_READ: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 12_000 }),
+  RATE_LIMIT_TENANT_ANALYTICS: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 300 }),
+  RATE_LIMIT_TENANT_EXPORT: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 60 }),
+  RATE_LIMIT_ADDRESS: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 600 }),
+  RATE_LIMIT_FAILED_AUTH: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 60 }),
+  RATE_LIMIT_TENANT_OVERRIDES: Type.Optional(Type.String({ minLength: 2 })),
 })
 type Env = Static<typeof EnvSchema>
 const checkEnv = Compile(EnvSchema)
+
+const budgetQuota = Type.Integer({ minimum: 1, maximum: 100_000_000 })
+const PartialBudgets = Type.Object({
+  write: Type.Optional(budgetQuota), read: Type.Optional(budgetQuota), analytics: Type.Optional(budgetQuota), export: Type.Optional(budgetQuota),
+}, { additionalProperties: false })
+const TenantOverridesSchema = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.Object({
+  key: Type.Optional(PartialBudgets), tenant: Type.Optional(PartialBudgets),
+}, { additionalProperties: false }))
+const checkOverrides = Compile(TenantOverridesSchema)
+
+/** The kinds of work budgeted apart: a flood of one kind leaves the others their budget. */
+export type BudgetKind = 'write' | 'read' | 'analytics' | 'export'
+export type Budgets = Record<BudgetKind, number>
+
+/** Rate limits (src/plugins/rate-limits.ts): requests per window, counted in this instance's memory. */
+export interface RateLimitsConfig {
+  enabled: boolean
+  windowSeconds: number
+  /** Per API key (by its id). */
+  key: Budgets
+  /** Per tenant, all its keys together. */
+  tenant: Budgets
+  /** Per client address, for requests without an API key (public routes, the operator's). */
+  address: number
+  /** Per client address, failed authentications; past it, keys this instance has not seen valid get no lookup. */
+  failedAuth: number
+  /** Budgets of some tenants set apart from the defaults, by tenant id (RATE_LIMIT_TENANT_OVERRIDES, JSON). */
+  tenantOverrides: Record<string, { key?: Partial<Budgets>; tenant?: Partial<Budgets> }>
+}
+
+/** RATE_LIMIT_TENANT_OVERRIDES: `{"<tenant id>": {"key": {"read": 20000}, "tenant": {"write": 50000}}}`. */
+export function parseTenantOverrides(text: string | undefined): RateLimitsConfig['tenantOverrides'] {
+  if (text === undefined) return {}
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new ConfigError('invalid configuration: RATE_LIMIT_TENANT_OVERRIDES is not JSON')
+  }
+  if (!checkOverrides.Check(value)) {
+    const first = [...checkOverrides.Errors(value)][0]
+    throw new ConfigError(`invalid configuration: RATE_LIMIT_TENANT_OVERRIDES${first ? ` ${first.instancePath} ${first.message}` : ''}; expected {"<tenant>": {"key"|"tenant": {"write"|"read"|"analytics"|"export": <integer>}}}`)
+  }
+  return value
+}
 
 /** Group commit of appends (src/store/batcher.ts), per tenant. */
 export interface AppendGroupsConfig {
@@ -114,6 +172,7 @@ export interface Config {
   webhooks: WebhooksConfig
   /** GET /metrics: off serves nothing (404); with a token, only `Authorization: Bearer <token>` reads it. */
   metrics: { enabled: boolean; token?: string }
+  rateLimits: RateLimitsConfig
   /** The clock every domain rule reads; tests inject a fixed one. */
   now: () => Date
   /** Where the one-time generated admin key is announced (stdout by default). */
@@ -124,6 +183,8 @@ const numeric = new Set([
   'PORT', 'DB_POOL_SIZE', 'BODY_LIMIT', 'SHUTDOWN_GRACE_MS', 'JOURNEY_RETENTION_FREE_TEXT_MONTHS',
   'APPEND_GROUP_CONCURRENCY', 'APPEND_GROUP_MAX_EVENTS', 'APPEND_GROUP_OWN_BATCH',
   'WEBHOOK_POLL_INTERVAL_MS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_CONCURRENCY', 'DB_STATEMENT_TIMEOUT_MS', 'DB_LONG_STATEMENT_TIMEOUT_MS', 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS', 'CONNECTION_TIMEOUT_MS', 'AUTH_CACHE_SIZE',
+  'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_KEY_WRITE', 'RATE_LIMIT_KEY_READ', 'RATE_LIMIT_KEY_ANALYTICS', 'RATE_LIMIT_KEY_EXPORT',
+  'RATE_LIMIT_TENANT_WRITE', 'RATE_LIMIT_TENANT_READ', 'RATE_LIMIT_TENANT_ANALYTICS', 'RATE_LIMIT_TENANT_EXPORT', 'RATE_LIMIT_ADDRESS', 'RATE_LIMIT_FAILED_AUTH',
 ])
 
 export class ConfigError extends Error {}
@@ -204,6 +265,15 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
       pollIntervalMs: env.WEBHOOK_POLL_INTERVAL_MS,
       timeoutMs: env.WEBHOOK_TIMEOUT_MS,
       concurrency: env.WEBHOOK_CONCURRENCY,
+    },
+    rateLimits: {
+      enabled: env.RATE_LIMITS === 'on',
+      windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+      key: { write: env.RATE_LIMIT_KEY_WRITE, read: env.RATE_LIMIT_KEY_READ, analytics: env.RATE_LIMIT_KEY_ANALYTICS, export: env.RATE_LIMIT_KEY_EXPORT },
+      tenant: { write: env.RATE_LIMIT_TENANT_WRITE, read: env.RATE_LIMIT_TENANT_READ, analytics: env.RATE_LIMIT_TENANT_ANALYTICS, export: env.RATE_LIMIT_TENANT_EXPORT },
+      address: env.RATE_LIMIT_ADDRESS,
+      failedAuth: env.RATE_LIMIT_FAILED_AUTH,
+      tenantOverrides: parseTenantOverrides(env.RATE_LIMIT_TENANT_OVERRIDES),
     },
     now: () => new Date(),
     announce: (message) => process.stdout.write(`${message}\n`),

@@ -17,7 +17,8 @@ import { killAllNow, stopAll, stopChild } from './processes.js'
 import { checks, markdown, type Machine, type RebuildResult, type Results } from './report.js'
 import { serviceNodeFlags } from '../scripts/start-command.js'
 import { benchKeys, buildCompiled, serviceEnv, startHello, startService, type Running } from './service.js'
-import { batchIngest, hello, helloDatabase, journeyReads, overduePromises, promiseAnalytics, runTag, singleIngest, type Workload } from './workload.js'
+import { runTenantFlood, type TenantFloodResult } from './tenant-flood.js'
+import { batchIngest, hello, helloDatabase, journeyReads, overduePromises, promiseAnalytics, runTag, singleIngest, tenantListing, type Workload } from './workload.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`)
@@ -100,7 +101,11 @@ const serviceOverrides = Object.fromEntries((args['service-env'] ?? []).map((pai
   if (at < 1) throw new Error(`--service-env takes NAME=VALUE, not ${pair}`)
   return [pair.slice(0, at), pair.slice(at + 1)]
 }))
-const pgEnv = serviceEnv({ DATABASE_URL: databaseUrl, JOURNEY_MASTER_KEY: keys.masterKey, JOURNEY_BOOTSTRAP_KEY: keys.bootstrapKey, ...serviceOverrides })
+// The seeded tenant's budgets are set out of the load's reach (the scenarios measure throughput, not
+// the rate limits); every other tenant, the flooding one included, has the defaults.
+const unbounded = { write: 100_000_000, read: 100_000_000, analytics: 100_000_000, export: 100_000_000 }
+const budgets = JSON.stringify({ [tenantId]: { key: unbounded, tenant: unbounded } })
+const pgEnv = serviceEnv({ DATABASE_URL: databaseUrl, JOURNEY_MASTER_KEY: keys.masterKey, JOURNEY_BOOTSTRAP_KEY: keys.bootstrapKey, RATE_LIMIT_TENANT_OVERRIDES: budgets, ...serviceOverrides })
 const cli: Cli = { root, env: pgEnv }
 const skipped: { name: string; why: string }[] = []
 
@@ -178,6 +183,22 @@ async function lengthComparison(service: Running, workload: Workload): Promise<J
   }
 }
 
+/** The seeded tenant's journey reads, alone and while a tenant of its own floods the service. */
+async function tenantFlood(service: Running, workload: Workload): Promise<TenantFloodResult | null> {
+  if (!wanted('tenant-flood')) return null
+  const { stdout } = await journeyCli(cli, ['tenants', 'create', '--name', `bench flood ${workload.tag}`], 120_000)
+  const created: unknown = JSON.parse(stdout)
+  const floodKey = typeof created === 'object' && created !== null ? Reflect.get(created, 'adminKey') : undefined
+  if (typeof floodKey !== 'string') throw new Error(`journey tenants create printed no admin key:\n${stdout}`)
+  log(`tenant-flood: journey reads at 10 connections alone, then beside a flood at ${settings.connections} connections`)
+  const result = await runTenantFlood(journeyReads(workload), tenantListing(floodKey), {
+    baseUrl: service.baseUrl, quietConnections: 10, floodConnections: settings.connections, durationS: settings.durationS, warmupS: settings.warmupS,
+    pid: service.child.pid, postmasterPid,
+  })
+  log(`tenant-flood: p99 ${result.quiet.latencyMs.p99} ms quiet, ${result.flooded.latencyMs.p99} ms during the flood (x${result.p99Ratio}); the flood: ${result.flood.requests} served, ${result.floodRefused} refused`)
+  return result
+}
+
 async function rebuild(): Promise<RebuildResult | null> {
   if (args['skip-rebuild'] || !wanted('rebuild')) return null
   log(`rebuild: journey projections rebuild --tenant ${tenantId}`)
@@ -232,6 +253,7 @@ async function main(): Promise<void> {
   await measure(overduePromises(workload), service, scenarios)
   await measure(promiseAnalytics(workload), service, scenarios)
   const journeyLength = await lengthComparison(service, workload)
+  const flood = await tenantFlood(service, workload)
   await createScratchTable(sql)
   try {
     baselines.pgbenchSingle = await pgbench('single', pgbenchPath)
@@ -256,7 +278,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: facts,
     settings: { service: compiled ? `compiled (node ${serviceNodeFlags(root).join(' ')} dist/src/server.js)` : `node ${serviceNodeFlags(root).join(' ')} --import tsx src/server.ts`, connections: settings.connections, durationS: settings.durationS, warmupS: settings.warmupS, pgbenchClients: settings.pgbenchClients, pgbenchDurationS: settings.durationS, serviceOverrides },
     dataset: { tenant: tenantId, journeys: state.journeys, events: state.events, seededThisRun: seedMs !== null, seedMs: seedMs === null ? null : Math.round(seedMs) },
-    baselines, scenarios, journeyLength, skipped, checks: checks({ baselines, scenarios, journeyLength }), rebuild: rebuilt, pglite,
+    baselines, scenarios, journeyLength, tenantFlood: flood, skipped, checks: checks({ baselines, scenarios, journeyLength, tenantFlood: flood }), rebuild: rebuilt, pglite,
   }
   const base = quick ? 'results-quick' : 'results'
   writeFileSync(`${root}bench/${base}.json`, `${JSON.stringify(results, null, 2)}\n`)

@@ -65,6 +65,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
       serializers: { req: (request: FastifyRequest) => ({ method: request.method, url: withoutPersonIds(request.url), host: request.host, remoteAddress: request.ip }) },
     },
     bodyLimit: config.bodyLimit,
+    ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
     // strictNumbers off: with it on, Ajv coerces `?limit=1e400` to Infinity and then skips the
     // minimum/maximum checks (they only look at finite numbers), so Infinity reached the SQL.
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true, strictNumbers: false } },

@@ -41,6 +41,7 @@ const EnvSchema = Type.Object({
   WEBHOOK_POLL_INTERVAL_MS: Type.Integer({ minimum: 10, maximum: 600_000, default: 1_000 }),
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 15_000 }),
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
+  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
   RATE_LIMITS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
   RATE_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
   RATE_LIMIT_KEY_WRITE: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 3_000 }),
@@ -173,6 +174,11 @@ export interface Config {
   /** GET /metrics: off serves nothing (404); with a token, only `Authorization: Bearer <token>` reads it. */
   metrics: { enabled: boolean; token?: string }
   rateLimits: RateLimitsConfig
+  /**
+   * Fastify's trustProxy: whose X-Forwarded-For gives the client's address (budgets per address).
+   * true (any) or the proxies' addresses and CIDRs, comma-separated; absent: the socket's peer is the client.
+   */
+  trustProxy?: boolean | string
   /** The clock every domain rule reads; tests inject a fixed one. */
   now: () => Date
   /** Where the one-time generated admin key is announced (stdout by default). */
@@ -227,6 +233,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   return env
 }
 
+function trustedProxies(value: string | undefined): boolean | string | undefined {
+  if (value === undefined || value === 'false') return undefined
+  return value === 'true' ? true : value
+}
+
 export function loadConfig(overrides: Partial<Config> = {}, source: Record<string, string | undefined> = process.env): Config {
   const env = parseEnv(source)
   return {
@@ -275,6 +286,7 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
       failedAuth: env.RATE_LIMIT_FAILED_AUTH,
       tenantOverrides: parseTenantOverrides(env.RATE_LIMIT_TENANT_OVERRIDES),
     },
+    trustProxy: trustedProxies(env.TRUST_PROXY),
     now: () => new Date(),
     announce: (message) => process.stdout.write(`${message}\n`),
     ...overrides,

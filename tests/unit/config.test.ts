@@ -57,3 +57,15 @@ t.test('secrets come from <NAME>_FILE as container platforms mount them', async 
   t.throws(() => loadConfig({}, { JOURNEY_OPERATOR_KEY_FILE: join(dir, 'missing') }), /JOURNEY_OPERATOR_KEY_FILE .* cannot be read/)
   t.throws(() => loadConfig({}, { JOURNEY_OPERATOR_KEY: 'x'.repeat(20), JOURNEY_OPERATOR_KEY_FILE: join(dir, 'operator') }), /set JOURNEY_OPERATOR_KEY or JOURNEY_OPERATOR_KEY_FILE, not both/)
 })
+
+t.test('rate limits: defaults, per-tenant overrides as JSON, refused by name when malformed', async (t) => {
+  const defaults = loadConfig({}, {}).rateLimits
+  t.match(defaults, { enabled: true, windowSeconds: 60, key: { write: 3_000, read: 6_000, analytics: 120, export: 30 }, address: 600, failedAuth: 60, tenantOverrides: {} })
+  const set = loadConfig({}, { RATE_LIMITS: 'off', RATE_LIMIT_KEY_READ: '10', RATE_LIMIT_TENANT_OVERRIDES: '{"acme": {"key": {"read": 20000}}}' }).rateLimits
+  t.same([set.enabled, set.key.read, set.tenantOverrides], [false, 10, { acme: { key: { read: 20_000 } } }])
+  for (const overrides of ['{', '{"acme": {"key": {"reads": 1}}}', '{"acme": {"tenant": {"read": 0}}}', '[]']) {
+    t.throws(() => loadConfig({}, { RATE_LIMIT_TENANT_OVERRIDES: overrides }), { constructor: ConfigError, message: /RATE_LIMIT_TENANT_OVERRIDES/ }, overrides)
+  }
+  t.equal(loadConfig({}, {}).trustProxy, undefined, 'no proxy trusted by default')
+  t.same([loadConfig({}, { TRUST_PROXY: 'true' }).trustProxy, loadConfig({}, { TRUST_PROXY: '10.0.0.0/8' }).trustProxy], [true, '10.0.0.0/8'])
+})

@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import authPlugin from './plugins/auth.js'
+import corsPlugin from './plugins/cors.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin, { sendProblem, toProblem } from './plugins/errors.js'
@@ -13,10 +14,11 @@ import idempotencyPlugin from './plugins/idempotency.js'
 import keyringPlugin from './plugins/keyring.js'
 import ledgerPlugin from './plugins/ledger.js'
 import lifecyclePlugin from './plugins/lifecycle.js'
+import loadSheddingPlugin from './plugins/load-shedding.js'
 import metricsPlugin, { metricsRoute } from './plugins/metrics.js'
 import rateLimitsPlugin from './plugins/rate-limits.js'
 import retentionPlugin from './plugins/retention.js'
-import { sharedSchemas } from '../routes/schemas.js'
+import { sharedSchemas, withBounds, withRouteBounds } from '../routes/schemas.js'
 import analyticsRoutes, { analyticsSchemas } from '../routes/analytics.js'
 import apiKeyRoutes, { apiKeySchemas } from '../routes/api-keys.js'
 import eventRoutes, { eventSchemas } from '../routes/events.js'
@@ -89,14 +91,20 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
 
   app.decorate('config', config)
   for (const schema of [...sharedSchemas, ...eventSchemas, ...journeySchemas, ...promiseSchemas, ...tenantSchemas, ...apiKeySchemas, ...peopleSchemas, ...auditSchemas, ...analyticsSchemas, ...webhookSchemas, ...webhookDeliverySchemas]) {
-    app.addSchema(schema)
+    app.addSchema(withBounds(schema))
   }
+  // Every string, integer and array of every route gets a bound, stated in the document and enforced on requests (routes/schemas.ts).
+  app.addHook('onRoute', (route) => {
+    if (route.schema) withRouteBounds(route.schema)
+  })
   // JSON bodies only: anything else is a 415, not a string handed to a handler.
   app.removeContentTypeParser('text/plain')
   app.addContentTypeParser(cloudEventContentTypes, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
 
   try {
     await app.register(errorsPlugin)
+    await app.register(corsPlugin)
+    await app.register(loadSheddingPlugin)
     await app.register(lifecyclePlugin)
     await app.register(metricsPlugin)
     await app.register(dbPlugin, { config })

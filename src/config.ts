@@ -42,6 +42,12 @@ const EnvSchema = Type.Object({
   WEBHOOK_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 60_000, default: 15_000 }),
   WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 16 }),
   TRUST_PROXY: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  DB_TENANT_CONNECTIONS: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+  DB_TENANT_QUEUE: Type.Integer({ minimum: 0, maximum: 100_000, default: 500 }),
+  APPEND_QUEUE_MAX_EVENTS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
+  LOAD_SHED_EVENT_LOOP_DELAY_MS: Type.Integer({ minimum: 0, maximum: 60_000, default: 1_000 }),
+  LOAD_SHED_HEAP_USED_BYTES: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, default: 0 }),
+  LOAD_SHED_RSS_BYTES: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, default: 0 }),
   RATE_LIMITS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
   RATE_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
   RATE_LIMIT_KEY_WRITE: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 3_000 }),
@@ -112,6 +118,8 @@ export interface AppendGroupsConfig {
   maxEvents: number
   /** A request with at least this many events is a batch already: it runs alone, at once. */
   ownBatch: number
+  /** Events one tenant may have waiting for a group; past it, appends answer 503 with Retry-After. */
+  maxQueuedEvents: number
 }
 
 /** Outgoing webhooks (routes/webhooks.ts, src/webhooks/). */
@@ -174,6 +182,13 @@ export interface Config {
   /** GET /metrics: off serves nothing (404); with a token, only `Authorization: Bearer <token>` reads it. */
   metrics: { enabled: boolean; token?: string }
   rateLimits: RateLimitsConfig
+  /** Transactions one tenant may run at once on the pool, and wait with (see store/tenant-shares.ts). */
+  tenantShare: { connections: number; waiting: number }
+  /**
+   * @fastify/under-pressure: past any of these (0: not checked), requests answer 503 with
+   * Retry-After, except the liveness probe.
+   */
+  loadShedding: { eventLoopDelayMs: number; heapUsedBytes: number; rssBytes: number }
   /**
    * Fastify's trustProxy: whose X-Forwarded-For gives the client's address (budgets per address).
    * true (any) or the proxies' addresses and CIDRs, comma-separated; absent: the socket's peer is the client.
@@ -189,6 +204,7 @@ const numeric = new Set([
   'PORT', 'DB_POOL_SIZE', 'BODY_LIMIT', 'SHUTDOWN_GRACE_MS', 'JOURNEY_RETENTION_FREE_TEXT_MONTHS',
   'APPEND_GROUP_CONCURRENCY', 'APPEND_GROUP_MAX_EVENTS', 'APPEND_GROUP_OWN_BATCH',
   'WEBHOOK_POLL_INTERVAL_MS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_CONCURRENCY', 'DB_STATEMENT_TIMEOUT_MS', 'DB_LONG_STATEMENT_TIMEOUT_MS', 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS', 'CONNECTION_TIMEOUT_MS', 'AUTH_CACHE_SIZE',
+  'DB_TENANT_CONNECTIONS', 'DB_TENANT_QUEUE', 'APPEND_QUEUE_MAX_EVENTS', 'LOAD_SHED_EVENT_LOOP_DELAY_MS', 'LOAD_SHED_HEAP_USED_BYTES', 'LOAD_SHED_RSS_BYTES',
   'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_KEY_WRITE', 'RATE_LIMIT_KEY_READ', 'RATE_LIMIT_KEY_ANALYTICS', 'RATE_LIMIT_KEY_EXPORT',
   'RATE_LIMIT_TENANT_WRITE', 'RATE_LIMIT_TENANT_READ', 'RATE_LIMIT_TENANT_ANALYTICS', 'RATE_LIMIT_TENANT_EXPORT', 'RATE_LIMIT_ADDRESS', 'RATE_LIMIT_FAILED_AUTH',
 ])
@@ -260,7 +276,11 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
       concurrency: env.APPEND_GROUP_CONCURRENCY,
       maxEvents: env.APPEND_GROUP_MAX_EVENTS,
       ownBatch: env.APPEND_GROUP_OWN_BATCH,
+      maxQueuedEvents: env.APPEND_QUEUE_MAX_EVENTS,
     },
+    // Three quarters of the pool by default: a tenant in a flood leaves the rest to the others.
+    tenantShare: { connections: Math.min(env.DB_POOL_SIZE, env.DB_TENANT_CONNECTIONS ?? Math.ceil(env.DB_POOL_SIZE * 3 / 4)), waiting: env.DB_TENANT_QUEUE },
+    loadShedding: { eventLoopDelayMs: env.LOAD_SHED_EVENT_LOOP_DELAY_MS, heapUsedBytes: env.LOAD_SHED_HEAP_USED_BYTES, rssBytes: env.LOAD_SHED_RSS_BYTES },
     workLimits: {
       statementMs: env.DB_STATEMENT_TIMEOUT_MS,
       longStatementMs: env.DB_LONG_STATEMENT_TIMEOUT_MS,

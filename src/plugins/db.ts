@@ -35,7 +35,7 @@ export async function bootstrapTenant(db: Db, config: Config): Promise<void> {
 
 async function dbPlugin(app: FastifyInstance, options: { config: Config }) {
   const { config } = options
-  const dbOptions = { databaseUrl: config.databaseUrl, migrationDatabaseUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, limits: config.workLimits }
+  const dbOptions = { databaseUrl: config.databaseUrl, migrationDatabaseUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, limits: config.workLimits, tenantShare: config.tenantShare }
   const database = await openDatabase(dbOptions)
   try {
     await migrateDatabase(database, dbOptions)

@@ -7,12 +7,12 @@ import t from 'tap'
 import { ConfigError, loadConfig } from '../../src/config.js'
 
 t.test('append groups default to two groups of up to 200 events; batches of 50 run alone', async (t) => {
-  t.same(loadConfig({}, {}).appendGroups, { concurrency: 2, maxEvents: 200, ownBatch: 50 })
+  t.same(loadConfig({}, {}).appendGroups, { concurrency: 2, maxEvents: 200, ownBatch: 50, maxQueuedEvents: 10_000 })
 })
 
 t.test('the environment sets each knob', async (t) => {
   const config = loadConfig({}, { APPEND_GROUP_CONCURRENCY: '4', APPEND_GROUP_MAX_EVENTS: '1000', APPEND_GROUP_OWN_BATCH: '1' })
-  t.same(config.appendGroups, { concurrency: 4, maxEvents: 1000, ownBatch: 1 })
+  t.same(config.appendGroups, { concurrency: 4, maxEvents: 1000, ownBatch: 1, maxQueuedEvents: 10_000 })
 })
 
 t.test('values out of bounds are refused by name', async (t) => {

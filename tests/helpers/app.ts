@@ -52,6 +52,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // Budgets out of reach: a test's own requests all come from one address and a few keys
     // (tests/integration/rate-limits.test.ts sets its own).
     rateLimits: { ...defaults.rateLimits, address: 1_000_000, failedAuth: 1_000_000, key: roomyBudgets, tenant: roomyBudgets },
+    // A test's app starts while others run beside it: the loop's delay is theirs (tests/unit/fair-shares.test.ts tests shedding).
+    loadShedding: { eventLoopDelayMs: 0, heapUsedBytes: 0, rssBytes: 0 },
     ...overrides,
   })
 }

@@ -69,3 +69,14 @@ t.test('rate limits: defaults, per-tenant overrides as JSON, refused by name whe
   t.equal(loadConfig({}, {}).trustProxy, undefined, 'no proxy trusted by default')
   t.same([loadConfig({}, { TRUST_PROXY: 'true' }).trustProxy, loadConfig({}, { TRUST_PROXY: '10.0.0.0/8' }).trustProxy], [true, '10.0.0.0/8'])
 })
+
+t.test('fair shares and load shedding: defaults follow the pool and the database, the environment sets them', async (t) => {
+  const embedded = loadConfig({}, {})
+  t.same(embedded.tenantShare, { connections: 8, waiting: 500 }, 'three quarters of the default pool of 10')
+  t.same(embedded.loadShedding, { eventLoopDelayMs: 0, heapUsedBytes: 0, rssBytes: 0 }, 'PGlite blocks the loop itself: no delay check')
+  const server = loadConfig({}, { DATABASE_URL: 'postgres://x@127.0.0.1/db', DB_POOL_SIZE: '20', DB_TENANT_QUEUE: '10', LOAD_SHED_RSS_BYTES: '500000000' })
+  t.same(server.tenantShare, { connections: 15, waiting: 10 })
+  t.same(server.loadShedding, { eventLoopDelayMs: 1_000, heapUsedBytes: 0, rssBytes: 500_000_000 })
+  t.equal(loadConfig({}, { DB_POOL_SIZE: '4', DB_TENANT_CONNECTIONS: '9' }).tenantShare.connections, 4, 'never more than the pool')
+  t.equal(loadConfig({}, {}).appendGroups.maxQueuedEvents, 10_000)
+})

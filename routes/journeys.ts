@@ -8,7 +8,7 @@ import { inTenant } from '../src/store/database.js'
 import { readJourneyTimeline } from '../src/store/events.js'
 import { openEvents } from '../src/store/keyring.js'
 import { listJourneys, readCountedJourney, readJourney, type CountedJourneyRow } from '../src/store/journeys.js'
-import { Key, ListQuery, NotModified, problemResponses } from './schemas.js'
+import { Key, ListQuery, NotModified, historyItems, problemResponses } from './schemas.js'
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
 const StageSchema = Type.Enum([...stages], { type: 'string', description: 'applied, offered, hired (signed, not started), onboarding, active, leaving, exited, closed (not hired).' })
@@ -81,7 +81,7 @@ const ExperienceSchema = Type.Object({
     eventId: Type.String(),
     data: Type.Object({}, { additionalProperties: true, description: 'The event\'s data: scores, labels and (while the person is not erased) notes.' }),
     erased: Type.Optional(Type.Boolean()),
-  })),
+  }), { maxItems: historyItems }),
 }, { $id: 'Experience', title: 'Experience', description: 'The individual\'s own time series: pulses, check-ins, recognition and development, oldest first. Never aggregated, never suppressed.' })
 
 /** Named components this module's routes refer to; the app registers them at the root. */

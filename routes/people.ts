@@ -13,13 +13,13 @@ import { listPromises } from '../src/store/promises.js'
 import { seesWriters, toCloudEvent } from './events.js'
 import { journeyView } from './journeys.js'
 import { promiseView } from './promises.js'
-import { Key, problemResponses } from './schemas.js'
+import { Key, historyItems, problemResponses } from './schemas.js'
 
 const PersonSchema = Type.Object({
   personId: Type.String(),
   erased: Type.Boolean({ description: 'true once the person was erased (or their free text expired).' }),
   erasedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  journeys: Type.Array(Type.Ref('Journey')),
+  journeys: Type.Array(Type.Ref('Journey'), { maxItems: historyItems }),
 }, { $id: 'Person', title: 'Person' })
 
 const PersonExportSchema = Type.Object({
@@ -27,9 +27,9 @@ const PersonExportSchema = Type.Object({
   exportedAt: Type.String({ format: 'date-time' }),
   erased: Type.Boolean(),
   erasedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  journeys: Type.Array(Type.Ref('Journey')),
-  promises: Type.Array(Type.Ref('Promise')),
-  events: Type.Array(Type.Ref('StoredEvent')),
+  journeys: Type.Array(Type.Ref('Journey'), { maxItems: historyItems }),
+  promises: Type.Array(Type.Ref('Promise'), { maxItems: historyItems }),
+  events: Type.Array(Type.Ref('StoredEvent'), { maxItems: historyItems }),
 }, { $id: 'PersonExport', title: 'PersonExport', description: 'Everything stored about the person (data-subject access).' })
 
 /** Named components this module's routes refer to; the app registers them at the root. */

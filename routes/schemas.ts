@@ -3,6 +3,9 @@
 import Type, { type TSchema } from 'typebox'
 import { keyPattern } from '../src/domain/catalogue.js'
 
+/** A problem lists at most this many field problems (a batch of 1000 events can have more). */
+export const maxFieldProblems = 1000
+
 export const ProblemSchema = Type.Object({
   type: Type.String({ description: 'A URI naming the kind of problem; stable for clients to branch on.' }),
   title: Type.String(),
@@ -15,7 +18,7 @@ export const ProblemSchema = Type.Object({
     path: Type.String({ description: 'JSON Pointer into the body (or the query when `location` is `query`).' }),
     message: Type.String(),
     location: Type.Optional(Type.String({ enum: ['body', 'query', 'path', 'header'] })),
-  }))),
+  }), { maxItems: maxFieldProblems, description: 'The first problems found, at most 1000.' })),
 }, {
   $id: 'Problem',
   title: 'Problem',
@@ -30,6 +33,13 @@ export const ProblemRef = Type.Ref('Problem')
 
 /** The answer to If-None-Match with the current ETag (reads of one journey or promise). */
 export const NotModified = Type.Null({ description: 'Not modified: the `ETag` sent in `If-None-Match` is still current. No body.' })
+
+/**
+ * Arrays a response returns whole, unpaged, that grow with a person's history (an export, a journey's
+ * experience, a promise's history): the bound stated for them. Not truncated by the service: a
+ * person would need decades of weekly events to come near it.
+ */
+export const historyItems = 100_000
 
 /** Responses every authenticated route can give, besides its own. */
 export function problemResponses(...statuses: number[]): Record<number, ProblemResponse> {

@@ -3,6 +3,7 @@ import type { AnalyticsResult } from './analytics.js'
 import type { Comparison, JourneyLengthResult } from './journey-length.js'
 import type { LoadResult } from './load.js'
 import type { PgbenchResult } from './pgbench.js'
+import type { TenantFloodResult } from './tenant-flood.js'
 
 export interface Machine {
   cpuModel: string
@@ -34,13 +35,15 @@ export interface Results {
   journeyLength: JourneyLengthResult | null
   /** Every analytics grouping timed while a writer appends to the tenant, and cold on the large tenant. */
   analytics: AnalyticsResult | null
+  /** One tenant's journey reads alone and while another floods (issue 16); absent in older results. */
+  tenantFlood?: TenantFloodResult | null
   skipped: { name: string; why: string }[]
   checks: Check[]
   rebuild: RebuildResult | null
   pglite: { journeys: number; events: number; seedMs: number | null; scenarios: LoadResult[]; skipped: { name: string; why: string }[] } | null
 }
 
-const targets = { singleRatio: 0.3, batchRatio: 0.25, readRatio: 0.2, p99Ms: 50, rssMb: 300, longShortRatio: 1.2, analyticsP95Ms: 50, analyticsColdMs: 100 }
+const targets = { singleRatio: 0.3, batchRatio: 0.25, readRatio: 0.2, p99Ms: 50, rssMb: 300, longShortRatio: 1.2, analyticsP95Ms: 50, analyticsColdMs: 100, floodP99Ratio: 2 }
 
 function ratio(name: string, numerator: number | null | undefined, denominator: number | null | undefined, min: number, detail: string): Check {
   if (numerator == null || denominator == null || denominator <= 0) return { name, value: null, target: `>= ${min}`, met: null, detail: `not measured (${detail})` }
@@ -71,7 +74,16 @@ function analyticsChecks(a: AnalyticsResult | null): Check[] {
   return out
 }
 
-export function checks(r: Pick<Results, 'baselines' | 'scenarios' | 'journeyLength' | 'analytics'>): Check[] {
+function floodCheck(flood: TenantFloodResult | null | undefined): Check {
+  const name = 'journey-read p99 under another tenant\'s flood ÷ quiet'
+  const target = `<= ${targets.floodP99Ratio}`
+  if (!flood) return { name, value: null, target, met: null, detail: 'not measured' }
+  if (!Number.isFinite(flood.p99Ratio)) return { name, value: null, target, met: false, detail: 'no quiet p99 to compare with' }
+  return { name, value: flood.p99Ratio, target, met: flood.p99Ratio <= targets.floodP99Ratio,
+    detail: `${flood.flooded.latencyMs.p99} ms ÷ ${flood.quiet.latencyMs.p99} ms; the flood: ${flood.flood.requests} served, ${flood.floodRefused} refused` }
+}
+
+export function checks(r: Pick<Results, 'baselines' | 'scenarios' | 'journeyLength' | 'analytics' | 'tenantFlood'>): Check[] {
   const find = (name: string) => r.scenarios.find((s) => s.name === name)
   const out = [
     ratio('single ingest ÷ pgbench single-row', find('ingest-single')?.eventsPerSec, r.baselines.pgbenchSingle?.rowsPerSec, targets.singleRatio, 'events/s ÷ rows/s'),
@@ -79,6 +91,7 @@ export function checks(r: Pick<Results, 'baselines' | 'scenarios' | 'journeyLeng
     ratio('journey reads ÷ hello', find('journey-read')?.reqPerSec, r.baselines.hello?.reqPerSec, targets.readRatio, 'req/s ÷ req/s'),
     longShort(r.journeyLength?.append),
     ...analyticsChecks(r.analytics),
+    ...(r.tenantFlood === undefined ? [] : [floodCheck(r.tenantFlood)]),
   ]
   for (const s of r.scenarios) {
     // No completed request means every one took longer than the run: that is a miss, not a p99 of 0.
@@ -172,6 +185,16 @@ function analyticsSection(a: AnalyticsResult | null): string[] {
   return lines
 }
 
+function tenantFloodSection(f: TenantFloodResult | null | undefined): string[] {
+  if (!f) return []
+  return [
+    `**One tenant flooding, another reading.** The seeded tenant reads journeys at ${f.quiet.connections} connections alone, then again while a tenant on the default budgets ` +
+      `sends \`GET /v1/journeys?limit=1\` at ${f.flood.connections} connections: ${num(f.flood.requests)} served, ${num(f.floodRefused)} answered 429.`, '',
+    ...loadTable([{ ...f.quiet, label: `${f.quiet.label} (quiet)` }, { ...f.flooded, label: `${f.flooded.label} (during the flood)` }, f.flood]),
+    '',
+  ]
+}
+
 export function markdown(r: Results): string {
   const m = r.machine
   const lines: string[] = [
@@ -198,6 +221,7 @@ export function markdown(r: Results): string {
     '',
     ...journeyLengthSection(r.journeyLength),
     ...analyticsSection(r.analytics),
+    ...tenantFloodSection(r.tenantFlood),
     '| Target | value | target | |',
     '|---|---:|---:|---|',
     ...r.checks.map((c) => `| ${c.name} | ${c.value === null && c.met === false ? c.detail : num(c.value, c.value !== null && c.value < 10 ? 3 : 1)} | ${c.target} | ${mark(c.met)} |`),

@@ -18,7 +18,8 @@ import { killAllNow, stopAll, stopChild } from './processes.js'
 import { checks, markdown, type Machine, type RebuildResult, type Results } from './report.js'
 import { serviceNodeFlags } from '../scripts/start-command.js'
 import { benchKeys, buildCompiled, serviceEnv, startHello, startService, type Running } from './service.js'
-import { batchIngest, hello, helloDatabase, journeyReads, overduePromises, promiseAnalytics, runTag, singleIngest, type Workload } from './workload.js'
+import { runTenantFlood, type TenantFloodResult } from './tenant-flood.js'
+import { batchIngest, hello, helloDatabase, journeyReads, overduePromises, promiseAnalytics, runTag, singleIngest, tenantListing, type Workload } from './workload.js'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`)
@@ -63,6 +64,7 @@ const settings = {
   journeyLength: { longEvents: 1000, shortEvents: 5, rounds: quick ? 3 : 5, requestsPerRound: quick ? 30 : 40, warmupRequests: 5 },
 }
 const tenantId = args.tenant ?? `bench-${settings.journeys}`
+const analyticsTenant = `bench-analytics-${settings.analytics.journeys}`
 const only = args.only ? new Set(args.only.split(',').map((s) => s.trim())) : null
 const wanted = (name: string) => only === null || only.has(name) || (name.startsWith('pglite-') && only.has('pglite'))
 
@@ -103,7 +105,13 @@ const serviceOverrides = Object.fromEntries((args['service-env'] ?? []).map((pai
   if (at < 1) throw new Error(`--service-env takes NAME=VALUE, not ${pair}`)
   return [pair.slice(0, at), pair.slice(at + 1)]
 }))
-const pgEnv = serviceEnv({ DATABASE_URL: databaseUrl, JOURNEY_MASTER_KEY: keys.masterKey, JOURNEY_BOOTSTRAP_KEY: keys.bootstrapKey, ...serviceOverrides })
+// The seeded tenant's budgets are set out of the load's reach (the scenarios measure throughput, not
+// the rate limits). The flooding tenant of tenant-flood gets a read budget a quick run spends in its
+// first second, so the flood is measured mostly as the refusals (429) a spent budget answers.
+const unbounded = { write: 100_000_000, read: 100_000_000, analytics: 100_000_000, export: 100_000_000 }
+const floodTenant = 'bench-flood'
+const budgets = JSON.stringify({ [tenantId]: { key: unbounded, tenant: unbounded }, [analyticsTenant]: { key: unbounded, tenant: unbounded }, [floodTenant]: { key: { read: 100 }, tenant: { read: 200 } } })
+const pgEnv = serviceEnv({ DATABASE_URL: databaseUrl, JOURNEY_MASTER_KEY: keys.masterKey, JOURNEY_BOOTSTRAP_KEY: keys.bootstrapKey, RATE_LIMIT_TENANT_OVERRIDES: budgets, ...serviceOverrides })
 const cli: Cli = { root, env: pgEnv }
 const skipped: { name: string; why: string }[] = []
 
@@ -184,7 +192,7 @@ async function lengthComparison(service: Running, workload: Workload): Promise<J
 /** The analytics tenant (seeded once, reused), a writer on it, and every grouping timed meanwhile. */
 async function analyticsWhileWriting(service: Running, tag: string): Promise<Omit<AnalyticsResult, 'cold'> | null> {
   if (!wanted('analytics-under-writes')) return null
-  const tenant = `bench-analytics-${settings.analytics.journeys}`
+  const tenant = analyticsTenant
   let state = await tenantState(sql, tenant)
   if (state.journeys < settings.analytics.journeys) {
     if (!state.exists) await journeyCli(cli, ['tenants', 'create', '--name', tenant], 120_000)
@@ -196,6 +204,20 @@ async function analyticsWhileWriting(service: Running, tag: string): Promise<Omi
   const apiKey = await createBenchKey(cli, tenant)
   const active = await sql<{ id: string }[]>`select id from journeys where tenant_id = ${tenant} and stage in ('active', 'onboarding') order by random() limit 5000`
   return analyticsUnderWrites({ baseUrl: service.baseUrl, apiKey, tenant, journeys: state.journeys, journeyIds: active.map((r) => r.id), tag, clients: settings.analytics.clients, secondsPerGrouping: settings.analytics.secondsPerGrouping, writesPerSec: settings.analytics.writesPerSec, log })
+}
+
+/** The seeded tenant's journey reads, alone and while a tenant of its own floods the service. */
+async function tenantFlood(service: Running, workload: Workload): Promise<TenantFloodResult | null> {
+  if (!wanted('tenant-flood')) return null
+  if (!(await tenantState(sql, floodTenant)).exists) await journeyCli(cli, ['tenants', 'create', '--name', floodTenant], 120_000)
+  const floodKey = await createBenchKey(cli, floodTenant)
+  log(`tenant-flood: journey reads at 10 connections alone, then beside a flood at ${settings.connections} connections`)
+  const result = await runTenantFlood(journeyReads(workload), tenantListing(floodKey), {
+    baseUrl: service.baseUrl, quietConnections: 10, floodConnections: settings.connections, durationS: settings.durationS, warmupS: settings.warmupS,
+    pid: service.child.pid, postmasterPid,
+  })
+  log(`tenant-flood: p99 ${result.quiet.latencyMs.p99} ms quiet, ${result.flooded.latencyMs.p99} ms during the flood (x${result.p99Ratio}); the flood: ${result.flood.requests} served, ${result.floodRefused} refused`)
+  return result
 }
 
 async function rebuild(): Promise<RebuildResult | null> {
@@ -256,6 +278,7 @@ async function main(): Promise<void> {
   const journeyLength = await lengthComparison(service, workload)
   const underWrites = await analyticsWhileWriting(service, workload.tag)
   const analytics: AnalyticsResult | null = underWrites ? { ...underWrites, cold } : null
+  const flood = await tenantFlood(service, workload)
   await createScratchTable(sql)
   try {
     baselines.pgbenchSingle = await pgbench('single', pgbenchPath)
@@ -280,7 +303,8 @@ async function main(): Promise<void> {
     date: new Date().toISOString(), mode: quick ? 'quick' : 'full', machine: facts,
     settings: { service: compiled ? `compiled (node ${serviceNodeFlags(root).join(' ')} dist/src/server.js)` : `node ${serviceNodeFlags(root).join(' ')} --import tsx src/server.ts`, connections: settings.connections, durationS: settings.durationS, warmupS: settings.warmupS, pgbenchClients: settings.pgbenchClients, pgbenchDurationS: settings.durationS, serviceOverrides },
     dataset: { tenant: tenantId, journeys: state.journeys, events: state.events, seededThisRun: seedMs !== null, seedMs: seedMs === null ? null : Math.round(seedMs) },
-    baselines, scenarios, journeyLength, analytics, skipped, checks: checks({ baselines, scenarios, journeyLength, analytics }), rebuild: rebuilt, pglite,
+    baselines, scenarios, journeyLength, analytics, tenantFlood: flood, skipped,
+    checks: checks({ baselines, scenarios, journeyLength, analytics, tenantFlood: flood }), rebuild: rebuilt, pglite,
   }
   const base = quick ? 'results-quick' : 'results'
   writeFileSync(`${root}bench/${base}.json`, `${JSON.stringify(results, null, 2)}\n`)

@@ -101,6 +101,11 @@ export function journeyReads(w: Workload): Scenario {
   }
 }
 
+/** A tenant with no journeys listing them over and over: a flood its budget answers with 429. */
+export function tenantListing(apiKey: string): Scenario {
+  return { name: 'tenant-flood', label: 'GET /v1/journeys?limit=1 (flooding tenant)', method: 'GET', path: '/v1/journeys?limit=1', headers: { authorization: `Bearer ${apiKey}` }, eventsPerRequest: 0 }
+}
+
 export function overduePromises(w: Workload): Scenario {
   return { name: 'promises-overdue', label: 'GET /v1/promises?status=overdue', method: 'GET', path: '/v1/promises?status=overdue', headers: readHeaders(w), eventsPerRequest: 0 }
 }

@@ -10,7 +10,7 @@ import { readJourneyTimeline } from '../src/store/events.js'
 import { openEvents } from '../src/store/keyring.js'
 import { listJourneys, readJourney, readJourneyTag, readTaggedJourney, type CountedJourneyRow, type JourneyTagParts } from '../src/store/journeys.js'
 import { ifNoneMatch, notModified, versionTag } from './etags.js'
-import { Key, ListQuery, NotModified, problemResponses } from './schemas.js'
+import { Key, ListQuery, NotModified, historyItems, problemResponses } from './schemas.js'
 
 const nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()])
 const StageSchema = Type.Enum([...stages], { type: 'string', description: 'applied, offered, hired (signed, not started), onboarding, active, leaving, exited, closed (not hired).' })
@@ -109,7 +109,7 @@ const ExperienceSchema = Type.Object({
     eventId: Type.String(),
     data: Type.Object({}, { additionalProperties: true, description: 'The event\'s data: scores, labels and (while the person is not erased) notes.' }),
     erased: Type.Optional(Type.Boolean()),
-  }), { description: 'Every experience event, as stored (the series are built from it).' }),
+  }), { description: 'Every experience event, as stored (the series are built from it).', maxItems: historyItems }),
 }, { $id: 'Experience', title: 'Experience', description: 'The individual\'s own time series: pulses, check-ins, recognition, development and role changes, oldest first, each with its trend. Never aggregated, never suppressed.' })
 
 /** The ETag of a journey's answer on `today`: the day is part of it only while the day can change the answer. */

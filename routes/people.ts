@@ -13,13 +13,13 @@ import { listPromises } from '../src/store/promises.js'
 import { seesWriters, toCloudEvent } from './events.js'
 import { journeyView } from './journeys.js'
 import { promiseView } from './promises.js'
-import { Key, problemResponses } from './schemas.js'
+import { Key, historyItems, problemResponses } from './schemas.js'
 
 const PersonSchema = Type.Object({
   personId: Type.String(),
   erased: Type.Boolean({ description: 'true once the person was erased (or their free text expired).' }),
   erasedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  journeys: Type.Array(Type.Ref('Journey'), { description: 'Every journey of the person, oldest first: a rehire is a journey of its own (`rehire: true`).' }),
+  journeys: Type.Array(Type.Ref('Journey'), { description: 'Every journey of the person, oldest first: a rehire is a journey of its own (`rehire: true`).', maxItems: historyItems }),
   rehires: Type.Integer({ minimum: 0, description: 'Journeys that are rehires (boomerangs): hired after an earlier journey of the person had exited.' }),
 }, { $id: 'Person', title: 'Person' })
 
@@ -28,9 +28,9 @@ const PersonExportSchema = Type.Object({
   exportedAt: Type.String({ format: 'date-time' }),
   erased: Type.Boolean(),
   erasedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  journeys: Type.Array(Type.Ref('Journey')),
-  promises: Type.Array(Type.Ref('Promise')),
-  events: Type.Array(Type.Ref('StoredEvent')),
+  journeys: Type.Array(Type.Ref('Journey'), { maxItems: historyItems }),
+  promises: Type.Array(Type.Ref('Promise'), { maxItems: historyItems }),
+  events: Type.Array(Type.Ref('StoredEvent'), { maxItems: historyItems }),
 }, { $id: 'PersonExport', title: 'PersonExport', description: 'Everything stored about the person (data-subject access).' })
 
 /** Named components this module's routes refer to; the app registers them at the root. */
@@ -69,7 +69,7 @@ const peopleRoutes: FastifyPluginAsyncTypebox = async (app) => {
   })
 
   app.get('/v1/people/:personId/export', {
-    config: { scope: 'people:manage' },
+    config: { scope: 'people:manage', budget: 'export' },
     schema: {
       tags: ['people'], summary: 'Everything stored about the person, as one JSON document',
       description: 'The data-subject access export: every journey, promise and event of the person, personal fields opened while their key exists. Audited.',

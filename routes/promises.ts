@@ -16,7 +16,7 @@ import { readJourney } from '../src/store/journeys.js'
 import { journeysOfPromises, readPromise, readPromisePage, readPromiseTag, readPromiseTagIn, type PromiseRow, type PromiseTagParts } from '../src/store/promises.js'
 import { ifNoneMatch, notModified, versionTag } from './etags.js'
 import { seesWriters, toCloudEvent } from './events.js'
-import { Key, ListQuery, NotModified, problemResponses } from './schemas.js'
+import { Key, ListQuery, NotModified, historyItems, problemResponses } from './schemas.js'
 
 const nullable = (schema: TSchema) => Type.Union([schema, Type.Null()])
 const StatusSchema = Type.Enum([...promiseStatuses], {
@@ -51,7 +51,7 @@ const PromiseDetailSchema = Type.Object({
   ...PromiseSummary,
   employerView: Type.Object({ outcome: StatusSchema, closedAt: nullable(Type.String({ format: 'date-time' })) }),
   employeeComment: nullable(Type.String({ description: 'The latest assessment\'s comment.' })),
-  history: Type.Array(Type.Ref('StoredEvent')),
+  history: Type.Array(Type.Ref('StoredEvent'), { maxItems: historyItems }),
 }, { $id: 'PromiseDetail', title: 'PromiseDetail' })
 
 export function promiseView(p: PromiseRow) {

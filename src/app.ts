@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { Config } from './config.js'
 import authPlugin from './plugins/auth.js'
+import corsPlugin from './plugins/cors.js'
 import dbPlugin from './plugins/db.js'
 import docsPlugin from './plugins/docs.js'
 import errorsPlugin, { sendProblem, toProblem } from './plugins/errors.js'
@@ -12,9 +13,11 @@ import idempotencyPlugin from './plugins/idempotency.js'
 import keyringPlugin from './plugins/keyring.js'
 import ledgerPlugin from './plugins/ledger.js'
 import lifecyclePlugin from './plugins/lifecycle.js'
+import loadSheddingPlugin from './plugins/load-shedding.js'
 import metricsPlugin, { metricsRoute } from './plugins/metrics.js'
+import rateLimitsPlugin from './plugins/rate-limits.js'
 import retentionPlugin from './plugins/retention.js'
-import { sharedSchemas } from '../routes/schemas.js'
+import { sharedSchemas, withBounds, withRouteBounds } from '../routes/schemas.js'
 import analyticsRoutes, { analyticsSchemas } from '../routes/analytics.js'
 import experienceAnalyticsRoutes, { experienceAnalyticsSchemas } from '../routes/experience-analytics.js'
 import apiKeyRoutes, { apiKeySchemas } from '../routes/api-keys.js'
@@ -64,6 +67,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
       serializers: { req: (request: FastifyRequest) => ({ method: request.method, url: withoutPersonIds(request.url), host: request.host, remoteAddress: request.ip }) },
     },
     bodyLimit: config.bodyLimit,
+    ...(config.trustProxy === undefined ? {} : { trustProxy: config.trustProxy }),
     // strictNumbers off: with it on, Ajv coerces `?limit=1e400` to Infinity and then skips the
     // minimum/maximum checks (they only look at finite numbers), so Infinity reached the SQL.
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true, strictNumbers: false } },
@@ -87,17 +91,25 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
 
   app.decorate('config', config)
   for (const schema of [...sharedSchemas, ...eventSchemas, ...journeySchemas, ...promiseSchemas, ...tenantSchemas, ...apiKeySchemas, ...peopleSchemas, ...auditSchemas, ...analyticsSchemas, ...experienceAnalyticsSchemas, ...webhookSchemas, ...webhookDeliverySchemas]) {
-    app.addSchema(schema)
+    app.addSchema(withBounds(schema))
   }
+  // Every string, integer and array of every route gets a bound, stated in the document and enforced on requests (routes/schemas.ts).
+  app.addHook('onRoute', (route) => {
+    if (route.schema) withRouteBounds(route.schema)
+  })
   // JSON bodies only: anything else is a 415, not a string handed to a handler.
   app.removeContentTypeParser('text/plain')
   app.addContentTypeParser(cloudEventContentTypes, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
 
   try {
     await app.register(errorsPlugin)
+    await app.register(corsPlugin)
+    await app.register(loadSheddingPlugin)
     await app.register(lifecyclePlugin)
     await app.register(metricsPlugin)
     await app.register(dbPlugin, { config })
+    // Before auth: its hooks must see a request before the key lookup (see plugins/rate-limits.ts).
+    await app.register(rateLimitsPlugin)
     await app.register(keyringPlugin)
     await app.register(ledgerPlugin)
     await app.register(authPlugin)

@@ -48,9 +48,74 @@ const EnvSchema = Type.Object({
   SIGNAL_EXPECTATIONS_READINGS: Type.Integer({ minimum: 2, maximum: readingsKept, default: defaultThresholds.expectationsReadings }),
   SIGNAL_UNRECOGNISED_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: defaultThresholds.unrecognisedDays }),
   SIGNAL_STALLED_DAYS: Type.Integer({ minimum: 1, maximum: 3650, default: defaultThresholds.stalledDays }),
+  TRUST_PROXY: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  DB_TENANT_CONNECTIONS: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+  DB_TENANT_QUEUE: Type.Integer({ minimum: 0, maximum: 100_000, default: 500 }),
+  APPEND_QUEUE_MAX_EVENTS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000 }),
+  LOAD_SHED_EVENT_LOOP_DELAY_MS: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
+  LOAD_SHED_HEAP_USED_BYTES: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, default: 0 }),
+  LOAD_SHED_RSS_BYTES: Type.Integer({ minimum: 0, maximum: 1_000_000_000_000, default: 0 }),
+  RATE_LIMITS: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  RATE_LIMIT_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: 86_400, default: 60 }),
+  RATE_LIMIT_KEY_WRITE: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 3_000 }),
+  RATE_LIMIT_KEY_READ: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 6_000 }),
+  RATE_LIMIT_KEY_ANALYTICS: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 120 }),
+  RATE_LIMIT_KEY_EXPORT: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 30 }),
+  RATE_LIMIT_TENANT_WRITE: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 6_000 }),
+  RATE_LIMIT_TENANT_READ: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 12_000 }),
+  RATE_LIMIT_TENANT_ANALYTICS: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 300 }),
+  RATE_LIMIT_TENANT_EXPORT: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 60 }),
+  RATE_LIMIT_ADDRESS: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 600 }),
+  RATE_LIMIT_FAILED_AUTH: Type.Integer({ minimum: 1, maximum: 100_000_000, default: 60 }),
+  RATE_LIMIT_TENANT_OVERRIDES: Type.Optional(Type.String({ minLength: 2 })),
 })
 type Env = Static<typeof EnvSchema>
 const checkEnv = Compile(EnvSchema)
+
+const budgetQuota = Type.Integer({ minimum: 1, maximum: 100_000_000 })
+const PartialBudgets = Type.Object({
+  write: Type.Optional(budgetQuota), read: Type.Optional(budgetQuota), analytics: Type.Optional(budgetQuota), export: Type.Optional(budgetQuota),
+}, { additionalProperties: false })
+const TenantOverridesSchema = Type.Record(Type.String({ minLength: 1, maxLength: 128 }), Type.Object({
+  key: Type.Optional(PartialBudgets), tenant: Type.Optional(PartialBudgets),
+}, { additionalProperties: false }))
+const checkOverrides = Compile(TenantOverridesSchema)
+
+/** The kinds of work budgeted apart: a flood of one kind leaves the others their budget. */
+export type BudgetKind = 'write' | 'read' | 'analytics' | 'export'
+export type Budgets = Record<BudgetKind, number>
+
+/** Rate limits (src/plugins/rate-limits.ts): requests per window, counted in this instance's memory. */
+export interface RateLimitsConfig {
+  enabled: boolean
+  windowSeconds: number
+  /** Per API key (by its id). */
+  key: Budgets
+  /** Per tenant, all its keys together. */
+  tenant: Budgets
+  /** Per client address, for requests without an API key (public routes, the operator's). */
+  address: number
+  /** Per client address, failed authentications; past it, keys this instance has not seen valid get no lookup. */
+  failedAuth: number
+  /** Budgets of some tenants set apart from the defaults, by tenant id (RATE_LIMIT_TENANT_OVERRIDES, JSON). */
+  tenantOverrides: Record<string, { key?: Partial<Budgets>; tenant?: Partial<Budgets> }>
+}
+
+/** RATE_LIMIT_TENANT_OVERRIDES: `{"<tenant id>": {"key": {"read": 20000}, "tenant": {"write": 50000}}}`. */
+export function parseTenantOverrides(text: string | undefined): RateLimitsConfig['tenantOverrides'] {
+  if (text === undefined) return {}
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    throw new ConfigError('invalid configuration: RATE_LIMIT_TENANT_OVERRIDES is not JSON')
+  }
+  if (!checkOverrides.Check(value)) {
+    const first = [...checkOverrides.Errors(value)][0]
+    throw new ConfigError(`invalid configuration: RATE_LIMIT_TENANT_OVERRIDES${first ? ` ${first.instancePath} ${first.message}` : ''}; expected {"<tenant>": {"key"|"tenant": {"write"|"read"|"analytics"|"export": <integer>}}}`)
+  }
+  return value
+}
 
 /** Group commit of appends (src/store/batcher.ts), per tenant. */
 export interface AppendGroupsConfig {
@@ -60,6 +125,8 @@ export interface AppendGroupsConfig {
   maxEvents: number
   /** A request with at least this many events is a batch already: it runs alone, at once. */
   ownBatch: number
+  /** Events one tenant may have waiting for a group; past it, appends answer 503 with Retry-After. */
+  maxQueuedEvents: number
 }
 
 /** Outgoing webhooks (routes/webhooks.ts, src/webhooks/). */
@@ -125,6 +192,19 @@ export interface Config {
   sqlCapturePath?: string
   /** Thresholds of the signals judged at read time: a change applies to every journey at once, no rebuild. */
   signals: SignalThresholds
+  rateLimits: RateLimitsConfig
+  /** Transactions one tenant may run at once on the pool, and wait with (see store/tenant-shares.ts). */
+  tenantShare: { connections: number; waiting: number }
+  /**
+   * @fastify/under-pressure: past any of these (0: not checked), requests answer 503 with
+   * Retry-After, except the liveness probe.
+   */
+  loadShedding: { eventLoopDelayMs: number; heapUsedBytes: number; rssBytes: number }
+  /**
+   * Fastify's trustProxy: whose X-Forwarded-For gives the client's address (budgets per address).
+   * true (any) or the proxies' addresses and CIDRs, comma-separated; absent: the socket's peer is the client.
+   */
+  trustProxy?: boolean | string
   /** The clock every domain rule reads; tests inject a fixed one. */
   now: () => Date
   /** Where the one-time generated admin key is announced (stdout by default). */
@@ -136,6 +216,9 @@ const numeric = new Set([
   'APPEND_GROUP_CONCURRENCY', 'APPEND_GROUP_MAX_EVENTS', 'APPEND_GROUP_OWN_BATCH',
   'SIGNAL_EXPECTATIONS_DROP', 'SIGNAL_EXPECTATIONS_READINGS', 'SIGNAL_UNRECOGNISED_DAYS', 'SIGNAL_STALLED_DAYS',
   'WEBHOOK_POLL_INTERVAL_MS', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_CONCURRENCY', 'DB_STATEMENT_TIMEOUT_MS', 'DB_LONG_STATEMENT_TIMEOUT_MS', 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 'REQUEST_TIMEOUT_MS', 'CONNECTION_TIMEOUT_MS', 'AUTH_CACHE_SIZE',
+  'DB_TENANT_CONNECTIONS', 'DB_TENANT_QUEUE', 'APPEND_QUEUE_MAX_EVENTS', 'LOAD_SHED_EVENT_LOOP_DELAY_MS', 'LOAD_SHED_HEAP_USED_BYTES', 'LOAD_SHED_RSS_BYTES',
+  'RATE_LIMIT_WINDOW_SECONDS', 'RATE_LIMIT_KEY_WRITE', 'RATE_LIMIT_KEY_READ', 'RATE_LIMIT_KEY_ANALYTICS', 'RATE_LIMIT_KEY_EXPORT',
+  'RATE_LIMIT_TENANT_WRITE', 'RATE_LIMIT_TENANT_READ', 'RATE_LIMIT_TENANT_ANALYTICS', 'RATE_LIMIT_TENANT_EXPORT', 'RATE_LIMIT_ADDRESS', 'RATE_LIMIT_FAILED_AUTH',
 ])
 
 export class ConfigError extends Error {}
@@ -178,6 +261,11 @@ export function parseEnv(source: Record<string, string | undefined>): Env {
   return env
 }
 
+function trustedProxies(value: string | undefined): boolean | string | undefined {
+  if (value === undefined || value === 'false') return undefined
+  return value === 'true' ? true : value
+}
+
 export function loadConfig(overrides: Partial<Config> = {}, source: Record<string, string | undefined> = process.env): Config {
   const env = parseEnv(source)
   return {
@@ -200,7 +288,12 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
       concurrency: env.APPEND_GROUP_CONCURRENCY,
       maxEvents: env.APPEND_GROUP_MAX_EVENTS,
       ownBatch: env.APPEND_GROUP_OWN_BATCH,
+      maxQueuedEvents: env.APPEND_QUEUE_MAX_EVENTS,
     },
+    // Three quarters of the pool by default: a tenant in a flood leaves the rest to the others.
+    tenantShare: { connections: Math.min(env.DB_POOL_SIZE, env.DB_TENANT_CONNECTIONS ?? Math.ceil(env.DB_POOL_SIZE * 3 / 4)), waiting: env.DB_TENANT_QUEUE },
+    // PGlite runs its statements on this event loop: there the delay measures the database, not an overload.
+    loadShedding: { eventLoopDelayMs: env.LOAD_SHED_EVENT_LOOP_DELAY_MS ?? (env.DATABASE_URL ? 1_000 : 0), heapUsedBytes: env.LOAD_SHED_HEAP_USED_BYTES, rssBytes: env.LOAD_SHED_RSS_BYTES },
     workLimits: {
       statementMs: env.DB_STATEMENT_TIMEOUT_MS,
       longStatementMs: env.DB_LONG_STATEMENT_TIMEOUT_MS,
@@ -224,6 +317,16 @@ export function loadConfig(overrides: Partial<Config> = {}, source: Record<strin
       unrecognisedDays: env.SIGNAL_UNRECOGNISED_DAYS,
       stalledDays: env.SIGNAL_STALLED_DAYS,
     },
+    rateLimits: {
+      enabled: env.RATE_LIMITS === 'on',
+      windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+      key: { write: env.RATE_LIMIT_KEY_WRITE, read: env.RATE_LIMIT_KEY_READ, analytics: env.RATE_LIMIT_KEY_ANALYTICS, export: env.RATE_LIMIT_KEY_EXPORT },
+      tenant: { write: env.RATE_LIMIT_TENANT_WRITE, read: env.RATE_LIMIT_TENANT_READ, analytics: env.RATE_LIMIT_TENANT_ANALYTICS, export: env.RATE_LIMIT_TENANT_EXPORT },
+      address: env.RATE_LIMIT_ADDRESS,
+      failedAuth: env.RATE_LIMIT_FAILED_AUTH,
+      tenantOverrides: parseTenantOverrides(env.RATE_LIMIT_TENANT_OVERRIDES),
+    },
+    trustProxy: trustedProxies(env.TRUST_PROXY),
     now: () => new Date(),
     announce: (message) => process.stdout.write(`${message}\n`),
     ...overrides,

@@ -42,3 +42,7 @@ export const unavailable = (detail: string, retryAfterSeconds = 5) =>
 /** A webhook URL the ledger will not call: wrong scheme, credentials, or an address it may not reach (SSRF). */
 export const webhookUrlNotAllowed = (detail: string) =>
   new ProblemError(400, 'webhook-url-not-allowed', 'Webhook URL not allowed', detail, { errors: [{ path: '/url', message: detail, location: 'body' }] })
+
+/** A budget of requests is spent (429); `retryAfterSeconds` says when the window that spent it ends. */
+export const tooManyRequests = (detail: string, retryAfterSeconds: number) =>
+  new ProblemError(429, 'rate-limited', 'Too many requests', detail, { retryAfterSeconds })

@@ -21,12 +21,14 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     forgetKeys(): void
+    /** Whether this instance has found the key valid before (a rate limit on failures spares it). */
+    knowsKey(key: string): boolean
   }
 }
 
 const cacheTtlMs = 5_000
 
-function bearerOf(request: FastifyRequest): string | undefined {
+export function bearerOf(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization
   if (!header) return undefined
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
@@ -45,6 +47,7 @@ async function authPlugin(app: FastifyInstance) {
     known.clear()
     unknown.clear()
   })
+  app.decorate('knowsKey', (key: string) => known.has(hashKey(key)))
   app.decorateRequest('principal', null)
   const now = () => app.config.now().getTime()
 
@@ -86,8 +89,9 @@ async function authPlugin(app: FastifyInstance) {
     }
     const principal = await principalFor(key)
     if (!principal) throw unauthorized('the API key is unknown or revoked')
-    if (!hasScope(principal.scopes, needed)) throw forbidden(`this operation needs the scope ${needed}`)
+    // Known before the scope is judged: a request refused for its scope still counts against its key's budget.
     request.principal = principal
+    if (!hasScope(principal.scopes, needed)) throw forbidden(`this operation needs the scope ${needed}`)
   })
 }
 

@@ -36,7 +36,10 @@ export async function bootstrapTenant(db: Db, config: Config): Promise<void> {
 
 async function dbPlugin(app: FastifyInstance, options: { config: Config }) {
   const { config } = options
-  const dbOptions = { databaseUrl: config.databaseUrl, migrationDatabaseUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize, limits: config.workLimits, capturePath: config.sqlCapturePath }
+  const dbOptions = {
+    databaseUrl: config.databaseUrl, migrationDatabaseUrl: config.migrationDatabaseUrl, dataDir: config.dataDir, poolSize: config.dbPoolSize,
+    limits: config.workLimits, capturePath: config.sqlCapturePath, tenantShare: config.tenantShare,
+  }
   const database = await openDatabase(dbOptions)
   try {
     await migrateDatabase(database, dbOptions)

@@ -5,7 +5,9 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { dataSchemas } from '../domain/catalogue.js'
+import { allowedOrigin } from './cors.js'
 import { webhooksSection } from './webhook-docs.js'
+import { withBounds } from '../../routes/schemas.js'
 
 export const openApiInfo = {
   title: 'Journey Ledger API',
@@ -88,6 +90,43 @@ function withIntegerFormats(node: unknown): void {
   for (const value of Object.values(node)) withIntegerFormats(value)
 }
 
+const rateLimitHeaders = {
+  RateLimit: {
+    description: 'Where each budget this request spent stands (IETF httpapi ratelimit-headers draft): `"key-read";r=5999;t=42, "tenant-read";r=11999;t=42` (`r` requests left, `t` seconds until the window ends).',
+    schema: { type: 'string', maxLength: 1024 },
+  },
+  'RateLimit-Policy': {
+    description: 'The budgets this request spent: `"key-read";q=6000;w=60, "tenant-read";q=12000;w=60` (`q` requests per window of `w` seconds). Budgets are per API key and per tenant for writes, reads, analytics and export, and per client address without a key.',
+    schema: { type: 'string', maxLength: 1024 },
+  },
+}
+const allowOrigin = { description: 'Any origin may read the answer (no cookies are ever used; keys travel in `Authorization`, which no cross-origin preflight allows).', schema: { type: 'string', const: allowedOrigin } }
+const retryAfter = { description: 'Seconds to wait before retrying.', schema: { type: 'integer', minimum: 0, maximum: 86_400 } }
+const tooManyRequests = {
+  description: 'Too many requests: a budget is spent (see `RateLimit-Policy`); retry after `Retry-After` seconds.',
+  headers: { 'Retry-After': retryAfter },
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+}
+
+/** Every operation can answer 429, and every answer carries the rate limit headers (plugins/rate-limits.ts) and the CORS one (plugins/cors.ts). */
+function withRateLimitDocs(paths: unknown): void {
+  if (typeof paths !== 'object' || paths === null) return
+  for (const item of Object.values(paths)) {
+    if (typeof item !== 'object' || item === null) continue
+    for (const operation of Object.values(item)) {
+      const responses: unknown = typeof operation === 'object' && operation !== null ? Reflect.get(operation, 'responses') : undefined
+      if (typeof responses !== 'object' || responses === null) continue
+      if (!('429' in responses)) Reflect.set(responses, '429', structuredClone(tooManyRequests))
+      for (const [status, response] of Object.entries(responses)) {
+        if (typeof response !== 'object' || response === null) continue
+        const existing: unknown = Reflect.get(response, 'headers')
+        const own = typeof existing === 'object' && existing !== null ? existing : {}
+        Reflect.set(response, 'headers', { ...own, ...structuredClone(rateLimitHeaders), 'Access-Control-Allow-Origin': structuredClone(allowOrigin), ...(status === '429' || status === '503' ? { 'Retry-After': retryAfter } : {}) })
+      }
+    }
+  }
+}
+
 /** The component name of an event type's data schema. */
 function dataComponent(type: keyof typeof dataSchemas): string {
   const title: unknown = Reflect.get(dataSchemas[type], 'title')
@@ -97,7 +136,7 @@ function dataComponent(type: keyof typeof dataSchemas): string {
 async function docsPlugin(app: FastifyInstance) {
   // Each event type's data schema is a named component, so a typed client gets a type per event.
   for (const type of Object.keys(dataSchemas).filter((t): t is keyof typeof dataSchemas => t in dataSchemas)) {
-    app.addSchema({ ...dataSchemas[type], $id: dataComponent(type) })
+    app.addSchema(withBounds({ ...dataSchemas[type], $id: dataComponent(type) }))
   }
   await app.register(swagger, {
     openapi: {
@@ -121,6 +160,7 @@ async function docsPlugin(app: FastifyInstance) {
       // A copy: the route schemas in it are the objects Fastify validates with.
       const document = structuredClone('openapiObject' in documentObject ? documentObject.openapiObject : documentObject.swaggerObject)
       Reflect.set(document, 'webhooks', webhooksSection(dataComponent))
+      withRateLimitDocs(document.paths)
       withIntegerFormats(document.paths)
       withIntegerFormats(Reflect.get(document, 'webhooks'))
       withIntegerFormats(Reflect.get(document, 'components'))

@@ -5,6 +5,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import { ProblemError, type FieldProblem } from '../domain/errors.js'
 import { isDatabaseUnavailable } from '../store/failures.js'
+import { maxFieldProblems } from '../../routes/schemas.js'
 
 export const problemContentType = 'application/problem+json'
 
@@ -74,7 +75,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
     instance: request.url.split('?')[0] ?? request.url,
     code: problem.code,
     ...(rule ? { rule } : {}),
-    ...(errors ? { errors } : {}),
+    ...(errors ? { errors: errors.slice(0, maxFieldProblems) } : {}),
   })
 }
 

@@ -34,6 +34,8 @@ export function appendGroups(db: Db, keyring: Keyring, options: AppendGroupsConf
     // Grouping batches only made transactions longer and held more in memory.
     ownWeight: options.ownBatch,
     weight: (request) => request.events.length,
+    maxWaitingWeight: options.maxQueuedEvents,
+    full: () => new ProblemError(503, 'queue-full', 'Too many appends of this tenant waiting', 'this tenant already has as many events waiting to be written as it may; retry shortly', { retryAfterSeconds: 1 }),
     async together(tenantId, requests) {
       // Indexes are the joint batch's; the results are sliced back per request.
       const results = await append(tenantId, requests.flatMap((r) => r.events).map((event, index) => ({ ...event, index })), true)

@@ -16,6 +16,9 @@ export interface BatcherOptions<I, R> {
   weight?: (input: I) => number
   /** Inputs this heavy are batches already: each makes a group of its own and runs at once, uncounted. */
   ownWeight?: number
+  /** The weight one key may have waiting; an input past it is refused with `full()` at once (the queue is bounded). */
+  maxWaitingWeight?: number
+  full?: () => Error
   /** The results of a group's inputs, in their order, from one unit of work. */
   together(key: string, inputs: I[]): Promise<R[]>
   /** The result of one input on its own. */
@@ -25,7 +28,7 @@ export interface BatcherOptions<I, R> {
 }
 
 export class Batcher<I, R> {
-  private readonly queues = new Map<string, { waiting: Waiting<I, R>[]; running: number }>()
+  private readonly queues = new Map<string, { waiting: Waiting<I, R>[]; running: number; waitingWeight: number }>()
 
   constructor(private readonly options: BatcherOptions<I, R>) {}
 
@@ -34,9 +37,15 @@ export class Batcher<I, R> {
     return new Promise((resolve, reject) => {
       let queue = this.queues.get(key)
       if (!queue) {
-        queue = { waiting: [], running: 0 }
+        queue = { waiting: [], running: 0, waitingWeight: 0 }
         this.queues.set(key, queue)
       }
+      const weight = this.weigh(input)
+      if (queue.waitingWeight + weight > (this.options.maxWaitingWeight ?? Infinity)) {
+        reject(this.options.full?.() ?? new Error('the queue is full'))
+        return
+      }
+      queue.waitingWeight += weight
       queue.waiting.push({ input, resolve, reject })
       if (queue.running < this.options.concurrency) void this.drain(key, queue)
     })
@@ -52,7 +61,7 @@ export class Batcher<I, R> {
    * transaction runs to its end without giving the loop a turn, so without this the next request
    * was read only after it, and no group ever formed there.
    */
-  private async drain(key: string, queue: { waiting: Waiting<I, R>[]; running: number }): Promise<void> {
+  private async drain(key: string, queue: { waiting: Waiting<I, R>[]; running: number; waitingWeight: number }): Promise<void> {
     queue.running++
     try {
       await new Promise((resolve) => setImmediate(resolve))
@@ -64,6 +73,7 @@ export class Batcher<I, R> {
           count++
           weight += this.weigh(next.input)
         }
+        queue.waitingWeight -= weight
         await this.run(key, queue.waiting.splice(0, count))
       }
     } finally {

@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import postgres from 'postgres'
 import { capturingStatements } from './statement-capture.js'
+import { TenantShares } from './tenant-shares.js'
 
 type Row = Record<string, unknown>
 /** Runs one statement (text with $n placeholders) and returns its rows. */
@@ -57,6 +58,8 @@ const sentAfterAll = () => new Error('a statement was sent after the transaction
 export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres'
   readonly limits?: WorkLimits
+  /** Each tenant's share of the connections (request work only; tools run without). */
+  readonly shares?: TenantShares
   /**
    * Runs VACUUM or ANALYZE as the owner of the tables (the migrating role), outside any transaction:
    * the service's own roles own nothing, and PostgreSQL skips tables a role does not own.
@@ -84,6 +87,12 @@ export interface DatabaseOptions {
   limits?: WorkLimits
   /** Appends every statement to this file (see statement-capture.ts). */
   capturePath?: string
+  /** Transactions one tenant may run at once, and wait with, on this pool (see tenant-shares.ts). */
+  tenantShare?: { connections: number; waiting: number }
+}
+
+function sharesOf(options: DatabaseOptions): TenantShares | undefined {
+  return options.tenantShare ? new TenantShares(options.tenantShare.connections, options.tenantShare.waiting) : undefined
 }
 
 /**
@@ -130,6 +139,7 @@ function openPostgres(url: string, options: DatabaseOptions): Database {
   const db: Db = {
     kind: 'postgres',
     limits: options.limits,
+    shares: sharesOf(options),
     run: runOn(client),
     maintain: async (statement) => {
       const owner = postgres(options.migrationDatabaseUrl ?? url, { max: 1, onnotice: () => {} })
@@ -201,6 +211,7 @@ async function openPGlite(options: DatabaseOptions): Promise<Database> {
   const db: Db = {
     kind: 'pglite',
     limits: options.limits,
+    shares: sharesOf(options),
     run: async (text, params) => (await client.query<Row>(text, params, config)).rows,
     // One session: it is the owner's for this statement alone. The three are queued at once, so no
     // other statement comes between them (PGlite runs its queue in order); VACUUM refuses a transaction.
@@ -309,7 +320,8 @@ export const systemRole = 'journey_system'
  * so a query that forgets its tenant filter still sees only this tenant.
  */
 export function inTenant<T>(db: Db, tenantId: string, work: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T> {
-  return db.transaction((tx) => scoped(tx, [`set local role ${appRole}`, `set local app.tenant_id = ${quoteLiteral(tenantId)}`, ...limitsOf(db.limits, options?.long)], work), options)
+  const transaction = () => db.transaction((tx) => scoped(tx, [`set local role ${appRole}`, `set local app.tenant_id = ${quoteLiteral(tenantId)}`, ...limitsOf(db.limits, options?.long)], work), options)
+  return db.shares ? db.shares.run(tenantId, transaction) : transaction()
 }
 
 /**

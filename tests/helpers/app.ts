@@ -36,6 +36,8 @@ export interface TestApp {
 
 export const onPostgres = Boolean(process.env.DATABASE_URL)
 
+const roomyBudgets = { write: 1_000_000, read: 1_000_000, analytics: 1_000_000, export: 1_000_000 }
+
 export function testConfig(overrides: Partial<Config> = {}): Config {
   const defaults = loadConfig()
   return loadConfig({
@@ -47,6 +49,11 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // One fixed master key for every test: the shared PostgreSQL database verifies it at each start.
     masterKey: '6a6f75726e65792d6c65646765722d746573742d6d61737465722d6b6579210a',
     announce: () => {},
+    // Budgets out of reach: a test's own requests all come from one address and a few keys
+    // (tests/integration/rate-limits.test.ts sets its own).
+    rateLimits: { ...defaults.rateLimits, address: 1_000_000, failedAuth: 1_000_000, key: roomyBudgets, tenant: roomyBudgets },
+    // A test's app starts while others run beside it: the loop's delay is theirs (tests/unit/fair-shares.test.ts tests shedding).
+    loadShedding: { eventLoopDelayMs: 0, heapUsedBytes: 0, rssBytes: 0 },
     ...overrides,
   })
 }

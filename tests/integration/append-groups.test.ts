@@ -76,7 +76,7 @@ t.test('the same event in concurrent requests is stored once; every request name
 })
 
 t.test('the group knobs come from the config: groups of at most one event are no groups', async (t) => {
-  const app = await buildTestApp(t, { dbPoolSize: 8, appendGroups: { concurrency: 2, maxEvents: 1, ownBatch: 50 } })
+  const app = await buildTestApp(t, { dbPoolSize: 8, appendGroups: { concurrency: 2, maxEvents: 1, ownBatch: 50, maxQueuedEvents: 10_000 } })
   await given(app, applied('j-first'))
 
   const responses = await Promise.all(Array.from({ length: 30 }, (_, i) => postEvents(app, applied(`j-${i}`))))
@@ -86,7 +86,7 @@ t.test('the group knobs come from the config: groups of at most one event are no
 })
 
 t.test('requests of at least ownBatch events run alone; smaller ones still share transactions', async (t) => {
-  const app = await buildTestApp(t, { dbPoolSize: 8, appendGroups: { concurrency: 2, maxEvents: 200, ownBatch: 2 } })
+  const app = await buildTestApp(t, { dbPoolSize: 8, appendGroups: { concurrency: 2, maxEvents: 200, ownBatch: 2, maxQueuedEvents: 10_000 } })
   await given(app, applied('j-first'))
   const pairs = Array.from({ length: 10 }, (_, i) => [applied(`j-pair-${i}-a`), applied(`j-pair-${i}-b`)])
   const singles = Array.from({ length: 10 }, (_, i) => applied(`j-single-${i}`))

@@ -7,12 +7,12 @@ import t from 'tap'
 import { ConfigError, loadConfig } from '../../src/config.js'
 
 t.test('append groups default to two groups of up to 200 events; batches of 50 run alone', async (t) => {
-  t.same(loadConfig({}, {}).appendGroups, { concurrency: 2, maxEvents: 200, ownBatch: 50 })
+  t.same(loadConfig({}, {}).appendGroups, { concurrency: 2, maxEvents: 200, ownBatch: 50, maxQueuedEvents: 10_000 })
 })
 
 t.test('the environment sets each knob', async (t) => {
   const config = loadConfig({}, { APPEND_GROUP_CONCURRENCY: '4', APPEND_GROUP_MAX_EVENTS: '1000', APPEND_GROUP_OWN_BATCH: '1' })
-  t.same(config.appendGroups, { concurrency: 4, maxEvents: 1000, ownBatch: 1 })
+  t.same(config.appendGroups, { concurrency: 4, maxEvents: 1000, ownBatch: 1, maxQueuedEvents: 10_000 })
 })
 
 t.test('values out of bounds are refused by name', async (t) => {
@@ -56,4 +56,27 @@ t.test('secrets come from <NAME>_FILE as container platforms mount them', async 
   t.same({ operator: config.operatorKey, db: config.databaseUrl }, { operator: 'op-secret-from-a-file-0123456789', db: 'postgres://u:p@db:5432/journey' }, 'read and trimmed')
   t.throws(() => loadConfig({}, { JOURNEY_OPERATOR_KEY_FILE: join(dir, 'missing') }), /JOURNEY_OPERATOR_KEY_FILE .* cannot be read/)
   t.throws(() => loadConfig({}, { JOURNEY_OPERATOR_KEY: 'x'.repeat(20), JOURNEY_OPERATOR_KEY_FILE: join(dir, 'operator') }), /set JOURNEY_OPERATOR_KEY or JOURNEY_OPERATOR_KEY_FILE, not both/)
+})
+
+t.test('rate limits: defaults, per-tenant overrides as JSON, refused by name when malformed', async (t) => {
+  const defaults = loadConfig({}, {}).rateLimits
+  t.match(defaults, { enabled: true, windowSeconds: 60, key: { write: 3_000, read: 6_000, analytics: 120, export: 30 }, address: 600, failedAuth: 60, tenantOverrides: {} })
+  const set = loadConfig({}, { RATE_LIMITS: 'off', RATE_LIMIT_KEY_READ: '10', RATE_LIMIT_TENANT_OVERRIDES: '{"acme": {"key": {"read": 20000}}}' }).rateLimits
+  t.same([set.enabled, set.key.read, set.tenantOverrides], [false, 10, { acme: { key: { read: 20_000 } } }])
+  for (const overrides of ['{', '{"acme": {"key": {"reads": 1}}}', '{"acme": {"tenant": {"read": 0}}}', '[]']) {
+    t.throws(() => loadConfig({}, { RATE_LIMIT_TENANT_OVERRIDES: overrides }), { constructor: ConfigError, message: /RATE_LIMIT_TENANT_OVERRIDES/ }, overrides)
+  }
+  t.equal(loadConfig({}, {}).trustProxy, undefined, 'no proxy trusted by default')
+  t.same([loadConfig({}, { TRUST_PROXY: 'true' }).trustProxy, loadConfig({}, { TRUST_PROXY: '10.0.0.0/8' }).trustProxy], [true, '10.0.0.0/8'])
+})
+
+t.test('fair shares and load shedding: defaults follow the pool and the database, the environment sets them', async (t) => {
+  const embedded = loadConfig({}, {})
+  t.same(embedded.tenantShare, { connections: 8, waiting: 500 }, 'three quarters of the default pool of 10')
+  t.same(embedded.loadShedding, { eventLoopDelayMs: 0, heapUsedBytes: 0, rssBytes: 0 }, 'PGlite blocks the loop itself: no delay check')
+  const server = loadConfig({}, { DATABASE_URL: 'postgres://x@127.0.0.1/db', DB_POOL_SIZE: '20', DB_TENANT_QUEUE: '10', LOAD_SHED_RSS_BYTES: '500000000' })
+  t.same(server.tenantShare, { connections: 15, waiting: 10 })
+  t.same(server.loadShedding, { eventLoopDelayMs: 1_000, heapUsedBytes: 0, rssBytes: 500_000_000 })
+  t.equal(loadConfig({}, { DB_POOL_SIZE: '4', DB_TENANT_CONNECTIONS: '9' }).tenantShare.connections, 4, 'never more than the pool')
+  t.equal(loadConfig({}, {}).appendGroups.maxQueuedEvents, 10_000)
 })

@@ -6,6 +6,9 @@ import { loadConfig, type Budgets, type RateLimitsConfig } from '../../src/confi
 import { buildTestApp, ce, type TestApp } from '../helpers/app.js'
 import { given, on } from '../helpers/spine.js'
 
+/** Run once, in the PGlite run: budgets are counted in the service's memory, not in the database. */
+const once = { skip: process.env.DATABASE_URL ? 'PGlite run only: budgets are counted in memory, not in the database' : false }
+
 const roomy: Budgets = { write: 1000, read: 1000, analytics: 1000, export: 1000 }
 function limits(overrides: Partial<RateLimitsConfig>): RateLimitsConfig {
   return { ...loadConfig().rateLimits, enabled: true, windowSeconds: 60, key: roomy, tenant: roomy, address: 1000, failedAuth: 1000, tenantOverrides: {}, ...overrides }
@@ -25,7 +28,7 @@ async function newKey(app: TestApp, scopes: string[]): Promise<string> {
   return body.key
 }
 
-t.test('a burst past a key\'s read budget gets 429 with Retry-After, the headers counting down; writes and another tenant are untouched', async (t) => {
+t.test('a burst past a key\'s read budget gets 429 with Retry-After, the headers counting down; writes and another tenant are untouched', once, async (t) => {
   const app = await buildTestApp(t, { rateLimits: limits({ key: { ...roomy, read: 5 } }) })
   const other = await app.otherTenant()
   const read = (key?: string) => app.request({ method: 'GET', url: '/v1/journeys', key })
@@ -57,7 +60,7 @@ t.test('a burst past a key\'s read budget gets 429 with Retry-After, the headers
   t.equal(remaining(write.headers.ratelimit, 'key-write'), 999)
 })
 
-t.test('the keys of a tenant share its budget; one tenant\'s override leaves the others the default', async (t) => {
+t.test('the keys of a tenant share its budget; one tenant\'s override leaves the others the default', once, async (t) => {
   const app = await buildTestApp(t, { rateLimits: limits({ tenant: { ...roomy, read: 3 } }) })
   const second = await newKey(app, ['events:read'])
   const statuses = []
@@ -76,7 +79,7 @@ t.test('the keys of a tenant share its budget; one tenant\'s override leaves the
   t.match(plain.headers['ratelimit-policy'], /"tenant-read";q=3;w=60/, 'and to no other')
 })
 
-t.test('callers without a key spend their address\'s budget; another address is unaffected', async (t) => {
+t.test('callers without a key spend their address\'s budget; another address is unaffected', once, async (t) => {
   const app = await buildTestApp(t, { rateLimits: limits({ address: 3 }) })
   const health = (remoteAddress: string) => app.app.inject({ method: 'GET', url: '/healthz', remoteAddress })
   const seen = []
@@ -93,7 +96,7 @@ t.test('callers without a key spend their address\'s budget; another address is 
   t.equal(remaining(unknownRoute.headers.ratelimit, 'address'), 1, 'a 404 counts and says so')
 })
 
-t.test('failed authentications spend the address\'s failure budget; past it, unknown keys get no lookup but a key seen valid goes on', async (t) => {
+t.test('failed authentications spend the address\'s failure budget; past it, unknown keys get no lookup but a key seen valid goes on', once, async (t) => {
   const app = await buildTestApp(t, { rateLimits: limits({ failedAuth: 3 }) })
   const from = (key: string | null, remoteAddress = '203.0.113.9') => app.app.inject({
     method: 'GET', url: '/v1/journeys', remoteAddress, headers: key === null ? {} : { authorization: `Bearer ${key}` },
@@ -113,7 +116,7 @@ t.test('failed authentications spend the address\'s failure budget; past it, unk
   t.equal((await from('jl_nope_dddddddddddddddddddddddd', '198.51.100.2')).statusCode, 401, 'another address fails on its own count')
 })
 
-t.test('every response carries the headers: 304, 400, 403, 404 and the public routes', async (t) => {
+t.test('every response carries the headers: 304, 400, 403, 404 and the public routes', once, async (t) => {
   const app = await buildTestApp(t, { rateLimits: limits({}) })
   await given(app, ce('employee.hired', 'j-1', { personId: 'p-1', startDate: '2026-05-01' }, { time: on('2026-04-20') }))
   const first = await app.request({ method: 'GET', url: '/v1/journeys/j-1' })
@@ -135,7 +138,7 @@ t.test('every response carries the headers: 304, 400, 403, 404 and the public ro
   t.match(responses.forbidden.headers['ratelimit-policy'], /"key-analytics"/, 'a refused scope counts against the key, in the route\'s budget')
 })
 
-t.test('RATE_LIMITS=off counts nothing and sends no headers', async (t) => {
+t.test('RATE_LIMITS=off counts nothing and sends no headers', once, async (t) => {
   const app = await buildTestApp(t, { rateLimits: limits({ enabled: false, key: { ...roomy, read: 1 } }) })
   for (let i = 0; i < 3; i++) {
     const response = await app.request({ method: 'GET', url: '/v1/journeys' })

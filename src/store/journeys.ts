@@ -12,7 +12,7 @@ import { statusSql, type PromiseCounts } from './promises.js'
 export type JourneyRow = Journey & { personId: string | null; rehire: boolean }
 
 /** A boomerang: hired while another journey of the same person had already exited (on or before this hire). */
-const rehireColumn = sql`(journeys.hired_at is not null and exists (select 1 from journeys o where o.tenant_id = journeys.tenant_id
+const rehireColumn = (tenantId: string) => sql`(journeys.hired_at is not null and exists (select 1 from journeys o where o.tenant_id = ${tenantId}
   and o.person_ref = journeys.person_ref and o.id <> journeys.id and o.exited_at is not null and o.exited_at <= journeys.hired_at)) as rehire`
 
 // The subquery names the tenant itself: a correlation alone does not route it to the tenant's shard.
@@ -20,7 +20,7 @@ const journeyColumns = (tenantId: string) => sql`id, person_ref as "personRef",
   (select k.person_id from person_keys k where k.tenant_id = ${tenantId} and k.person_ref = journeys.person_ref) as "personId", vacancy_id as "vacancyId", stage, jl_iso(stage_since) as "stageSince",
   role, department, manager, start_date::text as "startDate", jl_iso(hired_at) as "hiredAt", jl_iso(exited_at) as "exitedAt",
   last_day::text as "lastDay", exit_kind as "exitKind", regrettable, version, stages, experience, signals,
-  jl_iso(created_at) as "createdAt", jl_iso(updated_at) as "updatedAt", ${rehireColumn}`
+  jl_iso(created_at) as "createdAt", jl_iso(updated_at) as "updatedAt", ${rehireColumn(tenantId)}`
 
 export async function journeyExists(tx: Queryable, tenantId: string, id: string): Promise<boolean> {
   return (await queryOne(tx, sql`select 1 as one from journeys where tenant_id = ${tenantId} and id = ${id}`)) !== undefined

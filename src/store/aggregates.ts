@@ -9,7 +9,7 @@ import { execute, inSystem, inTenant, query, queryOne, together, type Db, type N
 import { promiseBooks } from './promises.js'
 
 /** The splits as a text[] literal: a people count's bucket is its split's index. */
-const splitNames = sql.raw(`array[${splits.map((x) => `'${x}'`).join(', ')}]::text[]`)
+export const splitNames = sql.raw(`array[${splits.map((x) => `'${x}'`).join(', ')}]::text[]`)
 const countsColumns = sql`analysis text, grouping text, month date, "group" text, measure text, bucket integer, value bigint`
 const upsertCounts = (tenantId: string, rows: SQL) => sql`
   insert into analytics_counts (tenant_id, analysis, grouping, month, group_key, measure, bucket, value)

@@ -6,6 +6,7 @@
 import { sql, type SQL } from 'drizzle-orm'
 import { allTime, epochDay, keptBinDays, medianOf, monthIndex, undatedMonth, type PromiseGrouping, type RetentionGrouping } from '../domain/analytics-cells.js'
 import { publishGroups, publishSplit, type SuppressedGroup, type SuppressedSplit } from '../domain/suppression.js'
+import { splitNames } from './aggregates.js'
 import { query, type Queryable } from './database.js'
 
 export { promiseGroupings, retentionGroupings, unknownGroup, notHiredGroup, type PromiseGrouping, type RetentionGrouping } from '../domain/analytics-cells.js'
@@ -37,7 +38,7 @@ function cellsOf(table: 'analytics_counts' | 'analytics_people', tenantId: strin
 function peopleOf(tenantId: string, analysis: string, q: AnalyticsQuery<string>): SQL {
   return allTimeAsked(q)
     ? sql`select group_key, bucket as split, value::int as people ${cellsOf('analytics_counts', tenantId, analysis, q)} and measure = 'people' and value > 0`
-    : sql`select group_key, array_position(array['', 'b', 'n']::text[], split) - 1 as split, count(distinct person_ref)::int as people
+    : sql`select group_key, array_position(${splitNames}, split) - 1 as split, count(distinct person_ref)::int as people
         ${cellsOf('analytics_people', tenantId, analysis, q)} and value > 0 group by group_key, split`
 }
 

@@ -5,7 +5,7 @@
 // A rebuild keeps them equal too.
 import { sql } from 'drizzle-orm'
 import t from 'tap'
-import { generatePopulation, populationBatches, type PopulationEvent } from '../../src/domain/population.js'
+import { generatePopulation, mulberry32 as random, populationBatches, type PopulationEvent } from '../../src/domain/population.js'
 import { fillPendingAggregates } from '../../src/store/aggregates.js'
 import { promiseGroupings, retentionGroupings } from '../../src/store/analytics.js'
 import { execute, query } from '../../src/store/database.js'
@@ -14,17 +14,6 @@ import { buildTestApp, ce, onPostgres, type TestApp } from '../helpers/app.js'
 import { asOwner } from '../helpers/owner.js'
 
 const now = new Date('2026-06-01T09:00:00.000Z')
-
-/** A small deterministic generator (mulberry32), so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = Math.imul(a ^ (a >>> 15), 1 | a)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** The tenant's non-zero aggregate cells as canonical text, in key order. */
 async function cells(h: TestApp): Promise<{ counts: string[]; people: string[] }> {
